@@ -1,0 +1,254 @@
+//! COMMAND and its subcommands, generated from the command table alone.
+
+use super::spec::{flags, flags::*, CommandSpec, Group, KeyPos};
+use super::util::is_kw;
+use crate::error::{CmdError, CmdResult};
+use crate::exec::ExecCtx;
+use crate::resp::request::Args;
+use crate::resp::ReplyBuf;
+
+const fn intro(name: &'static str, arity: i32, summary: &'static str, since: &'static str, handler: super::Handler) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags: LOADING | STALE,
+        keys: KeyPos::NONE,
+        key_flags: &[],
+        group: Group::Server,
+        acl: &["@connection"],
+        summary,
+        since,
+        complexity: "O(N) where N is the total number of Redis commands",
+        subcommands: &[],
+        handler,
+    }
+}
+
+pub(crate) const SPECS: &[CommandSpec] = &[CommandSpec {
+    subcommands: &[
+        intro("count", 2, "Returns a count of commands.", "2.8.13", count),
+        intro("info", -2, "Returns information about one, multiple or all commands.", "2.8.13", info),
+        intro("docs", -2, "Returns documentary information about one, multiple or all commands.", "7.0.0", docs),
+        intro("getkeys", -3, "Extracts the key names from an arbitrary command.", "2.8.13", getkeys),
+        intro("list", -2, "Returns a list of command names.", "7.0.0", list),
+        intro("help", 2, "Returns helpful text about the different subcommands.", "5.0.0", help),
+    ],
+    flags: CONTAINER | LOADING | STALE,
+    ..intro("command", -1, "Returns detailed information about all commands.", "2.8.13", all_info)
+}];
+
+/// Full names of a command and its subcommands, with their specs.
+fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec) {
+    out.array(10);
+    out.bulk(super::full_name(parent, c).as_bytes());
+    out.int(c.arity as i64);
+    let names: Vec<&str> = flags::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
+    out.set(names.len());
+    for n in names {
+        out.simple(n.as_bytes());
+    }
+    let KeyPos { first, last, step } = c.keys;
+    out.int(first as i64);
+    out.int(last as i64);
+    out.int(step as i64);
+    let cats = c.acl_categories();
+    out.set(cats.len());
+    for cat in cats {
+        out.simple(cat.as_bytes());
+    }
+    out.array(0); // tips
+    if first > 0 {
+        out.array(1);
+        out.map(3);
+        out.bulk(b"flags");
+        out.set(c.key_flags.len());
+        for f in c.key_flags {
+            out.simple(f.as_bytes());
+        }
+        out.bulk(b"begin_search");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"index");
+        out.bulk(b"spec");
+        out.map(1);
+        out.bulk(b"index");
+        out.int(first as i64);
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"range");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"lastkey");
+        out.int(if last < 0 { last as i64 } else { (last - first) as i64 });
+        out.bulk(b"keystep");
+        out.int(step as i64);
+        out.bulk(b"limit");
+        out.int(0);
+    } else {
+        out.array(0);
+    }
+    out.array(c.subcommands.len());
+    for s in c.subcommands {
+        info_entry(out, Some(c), s);
+    }
+}
+
+fn all_info(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let all: Vec<_> = super::all().collect();
+    ctx.out.array(all.len());
+    for c in all {
+        info_entry(ctx.out, None, c);
+    }
+    Ok(())
+}
+
+fn count(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    ctx.out.int(super::all().count() as i64);
+    Ok(())
+}
+
+/// Resolves `name` or `parent|sub` to a spec.
+fn find(name: &[u8]) -> Option<(Option<&'static CommandSpec>, &'static CommandSpec)> {
+    match name.iter().position(|&b| b == b'|') {
+        Some(i) => {
+            let p = super::lookup(&name[..i])?;
+            Some((Some(p), super::lookup_sub(p, &name[i + 1..])?))
+        }
+        None => Some((None, super::lookup(name)?)),
+    }
+}
+
+fn info(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() == 2 {
+        return all_info(ctx, args);
+    }
+    ctx.out.array(args.len() - 2);
+    for name in args.iter().skip(2) {
+        match find(name) {
+            Some((p, c)) => info_entry(ctx.out, p, c),
+            None => ctx.out.null_array(),
+        }
+    }
+    Ok(())
+}
+
+fn doc_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec) {
+    out.bulk(super::full_name(parent, c).as_bytes());
+    let subs = !c.subcommands.is_empty();
+    out.map(4 + subs as usize);
+    out.bulk(b"summary");
+    out.bulk(c.summary.as_bytes());
+    out.bulk(b"since");
+    out.bulk(c.since.as_bytes());
+    out.bulk(b"group");
+    out.bulk(c.group.name().as_bytes());
+    out.bulk(b"complexity");
+    out.bulk(c.complexity.as_bytes());
+    if subs {
+        out.bulk(b"subcommands");
+        out.map(c.subcommands.len());
+        for s in c.subcommands {
+            doc_entry(out, Some(c), s);
+        }
+    }
+}
+
+fn docs(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let found: Vec<_> = if args.len() == 2 {
+        super::all().map(|c| (None, c)).collect()
+    } else {
+        args.iter().skip(2).filter_map(find).collect()
+    };
+    ctx.out.map(found.len());
+    for (p, c) in found {
+        doc_entry(ctx.out, p, c);
+    }
+    Ok(())
+}
+
+fn getkeys(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let inner = args.tail(2);
+    let Some(mut spec) = super::lookup(inner.get(0)) else {
+        return Err(CmdError::msg("ERR Invalid command specified"));
+    };
+    if !spec.subcommands.is_empty() && inner.len() >= 2 {
+        spec = super::lookup_sub(spec, inner.get(1)).ok_or(CmdError::msg("ERR Invalid command specified"))?;
+    }
+    if !spec.arity_ok(inner.len()) {
+        return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
+    }
+    let idx: Vec<usize> = spec.key_indexes(inner.len()).collect();
+    if idx.is_empty() {
+        return Err(CmdError::msg("ERR The command has no key arguments"));
+    }
+    ctx.out.array(idx.len());
+    for i in idx {
+        ctx.out.bulk(inner.get(i));
+    }
+    Ok(())
+}
+
+/// # Format
+/// `COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]`
+fn list(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let mut names: Vec<String> = Vec::new();
+    let filter = match args.len() {
+        2 => None,
+        5 if is_kw(args.get(2), "filterby") => Some((args.get(3), args.get(4))),
+        _ => return Err(CmdError::Syntax),
+    };
+    for c in super::all() {
+        let mut push = |p: Option<&CommandSpec>, s: &CommandSpec| {
+            let name = super::full_name(p, s);
+            let keep = match filter {
+                None => true,
+                Some((k, v)) if is_kw(k, "pattern") => crate::glob::glob_match(v, name.as_bytes(), true),
+                Some((k, v)) if is_kw(k, "aclcat") => {
+                    s.acl_categories().iter().any(|cat| cat[1..].as_bytes().eq_ignore_ascii_case(v))
+                }
+                Some((k, _)) if is_kw(k, "module") => false,
+                Some(_) => return Err(CmdError::Syntax),
+            };
+            if keep {
+                names.push(name);
+            }
+            Ok(())
+        };
+        push(None, c)?;
+        for s in c.subcommands {
+            push(Some(c), s)?;
+        }
+    }
+    ctx.out.array(names.len());
+    for n in names {
+        ctx.out.bulk(n.as_bytes());
+    }
+    Ok(())
+}
+
+fn help(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    super::server::help_reply(
+        ctx,
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+        ],
+    );
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! Generic key commands: existence, deletion, renaming, expiry, iteration.
+
+use super::hashes::{parse_cursor, parse_scan_opts};
+use super::spec::{flags::*, CommandSpec, Group, KeyPos};
+use super::strings::cmd;
+use super::util::{int_arg, is_kw};
+use crate::error::{CmdError, CmdResult};
+use crate::exec::ExecCtx;
+use crate::glob::glob_match;
+use crate::resp::request::Args;
+
+const G: Group = Group::Generic;
+const RO: &[&str] = &["RO"];
+const RW: &[&str] = &["RW", "update"];
+
+const fn sub(name: &'static str, arity: i32, flags: u32, summary: &'static str, handler: super::Handler) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys: KeyPos { first: 2, last: 2, step: 1 },
+        key_flags: &["RO"],
+        group: G,
+        acl: &[],
+        summary,
+        since: "2.2.3",
+        complexity: "O(1)",
+        subcommands: &[],
+        handler,
+    }
+}
+
+pub(crate) const SPECS: &[CommandSpec] = &[
+    cmd!("del", -2, WRITE, KeyPos::ALL, &["RM", "delete"], G, "Deletes one or more keys.", "1.0.0", "O(N) where N is the number of keys that will be removed.", del),
+    cmd!("unlink", -2, WRITE | FAST, KeyPos::ALL, &["RM", "delete"], G, "Asynchronously deletes one or more keys.", "4.0.0", "O(1) for each key removed regardless of its size.", del),
+    cmd!("exists", -2, READONLY | FAST, KeyPos::ALL, RO, G, "Determines whether one or more keys exist.", "1.0.0", "O(N) where N is the number of keys to check.", exists),
+    cmd!("type", 2, READONLY | FAST, KeyPos::ONE, RO, G, "Determines the type of value stored at a key.", "1.0.0", "O(1)", type_),
+    cmd!("keys", 2, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Returns all key names that match a pattern.", "1.0.0", "O(N) with N being the number of keys in the database.", keys),
+    cmd!("scan", -2, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Iterates over the key names in the database.", "2.8.0", "O(1) for every call. O(N) for a complete iteration.", scan),
+    cmd!("randomkey", 1, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Returns a random key name from the database.", "1.0.0", "O(1)", randomkey),
+    cmd!("rename", 3, WRITE, KeyPos::ALL, &["RW", "access", "delete"], G, "Renames a key and overwrites the destination.", "1.0.0", "O(1)", rename),
+    cmd!("renamenx", 3, WRITE | FAST, KeyPos::ALL, &["RW", "access", "delete"], G, "Renames a key only when the target key name doesn't exist.", "1.0.0", "O(1)", renamenx),
+    cmd!("expire", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key in seconds.", "1.0.0", "O(1)", expire),
+    cmd!("pexpire", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key in milliseconds.", "2.6.0", "O(1)", pexpire),
+    cmd!("expireat", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0", "O(1)", expireat),
+    cmd!("pexpireat", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0", "O(1)", pexpireat),
+    cmd!("ttl", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time in seconds of a key.", "1.0.0", "O(1)", ttl),
+    cmd!("pttl", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time in milliseconds of a key.", "2.6.0", "O(1)", pttl),
+    cmd!("expiretime", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time of a key as a Unix timestamp.", "7.0.0", "O(1)", expiretime),
+    cmd!("pexpiretime", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", "O(1)", pexpiretime),
+    cmd!("persist", 2, WRITE | FAST, KeyPos::ONE, RW, G, "Removes the expiration time of a key.", "2.2.0", "O(1)", persist),
+    cmd!("touch", -2, READONLY | FAST, KeyPos::ALL, RO, G, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", "O(N) where N is the number of keys that will be touched.", exists),
+    cmd!("copy", -3, WRITE | DENYOOM, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access"], G, "Copies the value of a key to a new key.", "6.2.0", "O(N) worst case for collections, where N is the number of nested items.", copy),
+    CommandSpec {
+        name: "object",
+        arity: -2,
+        flags: CONTAINER,
+        keys: KeyPos::NONE,
+        key_flags: &[],
+        group: G,
+        acl: &[],
+        summary: "A container for object introspection commands.",
+        since: "2.2.3",
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            sub("encoding", 3, READONLY, "Returns the internal encoding of a Redis object.", object_encoding),
+            CommandSpec {
+                keys: KeyPos::NONE,
+                key_flags: &[],
+                flags: LOADING | STALE,
+                ..sub("help", 2, 0, "Returns helpful text about the different subcommands.", object_help)
+            },
+        ],
+        handler: super::server::container,
+    },
+];
+
+fn del(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let mut n = 0;
+    for k in args.iter().skip(1) {
+        n += ctx.delete(k)? as i64;
+    }
+    ctx.out.int(n);
+    Ok(())
+}
+
+fn exists(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let mut n = 0;
+    for k in args.iter().skip(1) {
+        n += ctx.exists(k)? as i64;
+    }
+    ctx.out.int(n);
+    Ok(())
+}
+
+fn type_(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let name = ctx.value_mut(args.get(1))?.map_or("none", |v| v.type_name());
+    ctx.out.simple(name.as_bytes());
+    Ok(())
+}
+
+fn keys(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (db, now, pat) = (ctx.db(), ctx.now, args.get(1));
+    let all = pat == b"*";
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    for ks in ctx.data.shards_ref() {
+        for dict in ks.db_slots(db) {
+            for (k, _) in dict.iter() {
+                if (all || glob_match(pat, k, false)) && dict.expire_of(k).is_none_or(|t| t > now) {
+                    found.push(k.to_vec());
+                }
+            }
+        }
+    }
+    ctx.out.array(found.len());
+    for k in found {
+        ctx.out.bulk(&k);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
+fn scan(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let cursor = parse_cursor(args.get(1))?;
+    let opts = parse_scan_opts(&args, 2, true)?;
+    let (db, now) = (ctx.db(), ctx.now);
+    let (next, keys) = ctx.data.scan(db, cursor, opts.count, now);
+    let keys: Vec<_> = keys
+        .into_iter()
+        .filter(|(k, t)| {
+            opts.kind.is_none_or(|want| want.eq_ignore_ascii_case(t.as_bytes()))
+                && opts.pattern.is_none_or(|p| glob_match(p, k, false))
+        })
+        .collect();
+    ctx.out.array(2);
+    ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
+    ctx.out.array(keys.len());
+    for (k, _) in keys {
+        ctx.out.bulk(&k);
+    }
+    Ok(())
+}
+
+fn randomkey(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let _ = args;
+    let (db, now) = (ctx.db(), ctx.now);
+    let total = ctx.data.counts(db).keys;
+    // Expired keys not yet collected may be picked: retry a bounded number of times.
+    for _ in 0..100 {
+        if total == 0 {
+            break;
+        }
+        let mut i = (ctx.host.random() % total as u64) as usize;
+        let mut pick: Option<(Vec<u8>, bool)> = None;
+        'outer: for ks in ctx.data.shards_ref() {
+            for dict in ks.db_slots(db) {
+                if i < dict.len() {
+                    if let Some((k, _)) = dict.iter().nth(i) {
+                        pick = Some((k.to_vec(), dict.expire_of(k).is_none_or(|t| t > now)));
+                    }
+                    break 'outer;
+                }
+                i -= dict.len();
+            }
+        }
+        match pick {
+            Some((k, true)) => {
+                ctx.out.bulk(&k);
+                return Ok(());
+            }
+            Some((k, false)) => {
+                ctx.exists(&k)?; // removes it
+            }
+            None => break,
+        }
+    }
+    ctx.out.null();
+    Ok(())
+}
+
+fn rename_generic(ctx: &mut ExecCtx<'_>, args: &Args<'_>, nx: bool) -> Result<bool, CmdError> {
+    let (src, dst) = (args.get(1), args.get(2));
+    let (db, now) = (ctx.db(), ctx.now);
+    let (ks, slot) = ctx.data.locate(src)?;
+    if !ks.contains(db, slot, src, now) {
+        return Err(CmdError::NoSuchKey);
+    }
+    if src == dst {
+        return Ok(!nx);
+    }
+    let expire = ks.expire_at(db, slot, src);
+    if nx && ctx.exists(dst)? {
+        return Ok(false);
+    }
+    let (ks, slot) = ctx.data.locate(src)?;
+    let Some(value) = ks.remove(db, slot, src) else { return Err(CmdError::NoSuchKey) };
+    ctx.store(dst, value, false)?;
+    if let Some(at) = expire {
+        ctx.set_expire(dst, at)?;
+    }
+    Ok(true)
+}
+
+fn rename(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    rename_generic(ctx, &args, false)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn renamenx(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let done = rename_generic(ctx, &args, true)?;
+    ctx.out.int(done as i64);
+    Ok(())
+}
+
+/// EXPIRE family. `ms`: the argument is in milliseconds; `abs`: it is a unix time.
+fn expire_generic(ctx: &mut ExecCtx<'_>, args: &Args<'_>, ms: bool, abs: bool, name: &str) -> CmdResult {
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for a in args.iter().skip(3) {
+        if is_kw(a, "nx") {
+            nx = true;
+        } else if is_kw(a, "xx") {
+            xx = true;
+        } else if is_kw(a, "gt") {
+            gt = true;
+        } else if is_kw(a, "lt") {
+            lt = true;
+        } else {
+            return Err(CmdError::owned(format!("ERR Unsupported option {}", String::from_utf8_lossy(a))));
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(CmdError::msg("ERR NX and XX, GT or LT options at the same time are not compatible"));
+    }
+    if gt && lt {
+        return Err(CmdError::msg("ERR GT and LT options at the same time are not compatible"));
+    }
+    let bad = || CmdError::owned(format!("ERR invalid expire time in '{name}' command"));
+    let mut when = int_arg(args.get(2))?;
+    if !ms {
+        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+            return Err(bad());
+        }
+        when *= 1000;
+    }
+    let base = if abs { 0 } else { ctx.now as i64 };
+    if when > i64::MAX - base {
+        return Err(bad());
+    }
+    when += base;
+    let key = args.get(1);
+    if !ctx.exists(key)? {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let cur = ctx.expire_of(key)?.map(|t| t as i64);
+    let refuse = (nx && cur.is_some())
+        || (xx && cur.is_none())
+        || (gt && cur.is_none_or(|c| when <= c))
+        || (lt && cur.is_some_and(|c| when >= c));
+    if refuse {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    if when <= ctx.now as i64 {
+        ctx.delete(key)?;
+    } else {
+        ctx.set_expire(key, when as u64)?;
+    }
+    ctx.out.int(1);
+    Ok(())
+}
+
+fn expire(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    expire_generic(ctx, &args, false, false, "expire")
+}
+fn pexpire(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    expire_generic(ctx, &args, true, false, "pexpire")
+}
+fn expireat(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    expire_generic(ctx, &args, false, true, "expireat")
+}
+fn pexpireat(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    expire_generic(ctx, &args, true, true, "pexpireat")
+}
+
+/// TTL family: `ms` replies in milliseconds, `abs` with the unix time.
+fn ttl_generic(ctx: &mut ExecCtx<'_>, key: &[u8], ms: bool, abs: bool) -> CmdResult {
+    if !ctx.exists(key)? {
+        ctx.out.int(-2);
+        return Ok(());
+    }
+    let Some(at) = ctx.expire_of(key)? else {
+        ctx.out.int(-1);
+        return Ok(());
+    };
+    let v = if abs { at as i64 } else { (at as i64 - ctx.now as i64).max(0) };
+    ctx.out.int(if ms { v } else { (v + 500) / 1000 });
+    Ok(())
+}
+
+fn ttl(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    ttl_generic(ctx, args.get(1), false, false)
+}
+fn pttl(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    ttl_generic(ctx, args.get(1), true, false)
+}
+fn expiretime(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    ttl_generic(ctx, args.get(1), false, true)
+}
+fn pexpiretime(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    ttl_generic(ctx, args.get(1), true, true)
+}
+
+fn persist(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let key = args.get(1);
+    let done = ctx.exists(key)? && {
+        let db = ctx.db();
+        let (ks, slot) = ctx.data.locate(key)?;
+        ks.persist(db, slot, key)
+    };
+    if done {
+        ctx.dirty += 1;
+    }
+    ctx.out.int(done as i64);
+    Ok(())
+}
+
+/// # Format
+/// `COPY source destination [DB destination-db] [REPLACE]`
+fn copy(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (src, dst) = (args.get(1), args.get(2));
+    let src_db = ctx.db();
+    let mut dst_db = src_db;
+    let mut replace = false;
+    let mut i = 3;
+    while i < args.len() {
+        let a = args.get(i);
+        if is_kw(a, "replace") {
+            replace = true;
+        } else if is_kw(a, "db") && i + 1 < args.len() {
+            let n = int_arg(args.get(i + 1))?;
+            if n < 0 || n >= ctx.data.databases() as i64 || n > i32::MAX as i64 {
+                return Err(CmdError::DbIndexOutOfRange);
+            }
+            dst_db = n as usize;
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    if src_db == dst_db && src == dst {
+        return Err(CmdError::msg("ERR source and destination objects are the same"));
+    }
+    let now = ctx.now;
+    let (ks, slot) = ctx.data.locate(src)?;
+    let Some(value) = ks.get(src_db, slot, src, now).cloned() else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let expire = ks.expire_at(src_db, slot, src);
+    let (ks, slot) = ctx.data.locate(dst)?;
+    if ks.contains(dst_db, slot, dst, now) {
+        if !replace {
+            ctx.out.int(0);
+            return Ok(());
+        }
+        ks.remove(dst_db, slot, dst);
+    }
+    ks.insert(dst_db, slot, dst, value, false);
+    if let Some(at) = expire {
+        ks.set_expire(dst_db, slot, dst, at);
+    }
+    ctx.dirty += 1;
+    ctx.out.int(1);
+    Ok(())
+}
+
+fn object_encoding(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    match ctx.value_mut(args.get(2))?.map(|v| v.encoding()) {
+        Some(e) => ctx.out.bulk(e.as_bytes()),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+fn object_help(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    super::server::help_reply(
+        ctx,
+        "OBJECT",
+        &["ENCODING <key>", "    Return the kind of internal representation used in order to store the value", "    associated with a <key>."],
+    );
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! The shape of a command declaration: [`CommandSpec`], its flags and key positions.
+
+use crate::error::CmdResult;
+use crate::exec::ExecCtx;
+use crate::resp::request::Args;
+
+/// A command handler: reads its arguments, writes its reply into `ctx.out`, or
+/// returns the error that is the reply. It must not write anything before it
+/// returns an error.
+pub type Handler = fn(&mut ExecCtx<'_>, Args<'_>) -> CmdResult;
+
+/// Command flags, as Redis names them in COMMAND INFO.
+pub mod flags {
+    /// May modify the dataset.
+    pub const WRITE: u32 = 1 << 0;
+    /// Never modifies the dataset.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory use (refused past maxmemory).
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Not allowed inside scripts.
+    pub const NOSCRIPT: u32 = 1 << 4;
+    /// Allowed while loading data.
+    pub const LOADING: u32 = 1 << 5;
+    /// Allowed on a stale replica.
+    pub const STALE: u32 = 1 << 6;
+    /// O(1) or O(log n) and never blocks.
+    pub const FAST: u32 = 1 << 7;
+    /// Runs without authentication.
+    pub const NO_AUTH: u32 = 1 << 8;
+    /// Allowed while a script is busy.
+    pub const ALLOW_BUSY: u32 = 1 << 9;
+    /// Not allowed inside MULTI.
+    pub const NO_MULTI: u32 = 1 << 10;
+    /// Reads or writes the whole keyspace of the database rather than named keys
+    /// (KEYS, SCAN, DBSIZE, FLUSHDB): the runtime holds every shard for it.
+    pub const KEYSPACE: u32 = 1 << 11;
+    /// Allowed on an importing slot without ASKING (cluster).
+    pub const ASKING: u32 = 1 << 12;
+    /// Pub/sub related.
+    pub const PUBSUB: u32 = 1 << 13;
+    /// Not monitored.
+    pub const SKIP_MONITOR: u32 = 1 << 14;
+    /// Not in the slow log.
+    pub const SKIP_SLOWLOG: u32 = 1 << 15;
+    /// May replicate even though not a write.
+    pub const MAY_REPLICATE: u32 = 1 << 16;
+    /// Container of subcommands.
+    pub const CONTAINER: u32 = 1 << 17;
+
+    /// (flag, name in COMMAND INFO), in Redis's order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// The command group, as in Redis's documentation; also an ACL category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// Connection management.
+    Connection,
+    /// Server management.
+    Server,
+    /// Generic key commands.
+    Generic,
+    /// Strings.
+    String,
+    /// Hashes.
+    Hash,
+    /// Bitmaps (a kind of string).
+    Bitmap,
+    /// Cluster.
+    Cluster,
+}
+
+impl Group {
+    /// Name in COMMAND DOCS.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Connection => "connection",
+            Group::Server => "server",
+            Group::Generic => "generic",
+            Group::String => "string",
+            Group::Hash => "hash",
+            Group::Bitmap => "bitmap",
+            Group::Cluster => "cluster",
+        }
+    }
+
+    /// The ACL category the group implies, if any.
+    pub fn acl_category(self) -> Option<&'static str> {
+        match self {
+            Group::Connection => Some("@connection"),
+            Group::Generic => Some("@keyspace"),
+            Group::String => Some("@string"),
+            Group::Hash => Some("@hash"),
+            Group::Bitmap => Some("@bitmap"),
+            Group::Server | Group::Cluster => None,
+        }
+    }
+}
+
+/// Where a command's keys are: `first`, `last` (negative counts from the end),
+/// `step`, as in COMMAND INFO; `first == 0` means no keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyPos {
+    /// Index of the first key.
+    pub first: i32,
+    /// Index of the last key; negative counts from the end (-1 is the last argument).
+    pub last: i32,
+    /// Distance between keys.
+    pub step: i32,
+}
+
+impl KeyPos {
+    /// No keys.
+    pub const NONE: KeyPos = KeyPos { first: 0, last: 0, step: 0 };
+    /// One key at index 1.
+    pub const ONE: KeyPos = KeyPos { first: 1, last: 1, step: 1 };
+    /// Every argument from index 1 is a key.
+    pub const ALL: KeyPos = KeyPos { first: 1, last: -1, step: 1 };
+}
+
+/// One command, declared once: everything that routes, checks, documents or
+/// runs it reads this.
+pub struct CommandSpec {
+    /// Lowercase name (`get`; for a subcommand, its own name: `get` under `config`).
+    pub name: &'static str,
+    /// Redis arity: `n` exactly n arguments, `-n` at least n (the name included).
+    pub arity: i32,
+    /// [`flags`] bits.
+    pub flags: u32,
+    /// Key positions.
+    pub keys: KeyPos,
+    /// Key-spec flags for COMMAND INFO (`RO`/`RW`/`OW`/`RM` and access kinds).
+    pub key_flags: &'static [&'static str],
+    /// Group (documentation and ACL category).
+    pub group: Group,
+    /// Extra ACL categories beyond those implied by flags and group.
+    pub acl: &'static [&'static str],
+    /// One-line summary for COMMAND DOCS.
+    pub summary: &'static str,
+    /// Redis version that introduced the command.
+    pub since: &'static str,
+    /// Time complexity for COMMAND DOCS.
+    pub complexity: &'static str,
+    /// Subcommands of a container command (CONFIG, CLIENT, ...).
+    pub subcommands: &'static [CommandSpec],
+    /// The handler; containers dispatch to subcommands before it is reached.
+    pub handler: Handler,
+}
+
+impl CommandSpec {
+    /// True if the flag bit(s) are set.
+    #[inline]
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// True if `argc` arguments satisfy the arity.
+    #[inline]
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// Indexes of the key arguments in an argument vector of length `argc`.
+    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let KeyPos { first, last, step } = self.keys;
+        let (first, step) = (first.max(0) as usize, step.max(1) as usize);
+        let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
+        let end = if first == 0 { 0 } else { (last.max(-1) + 1).min(argc as i64).max(0) as usize };
+        (first..end.max(first)).step_by(step)
+    }
+
+    /// ACL categories: from flags, then group, then the extra ones.
+    pub fn acl_categories(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.has(flags::WRITE) {
+            v.push("@write");
+        }
+        if self.has(flags::READONLY) && self.group != Group::Server {
+            v.push("@read");
+        }
+        if let Some(c) = self.group.acl_category() {
+            v.push(c);
+        }
+        if self.has(flags::ADMIN) {
+            v.push("@admin");
+            v.push("@dangerous");
+        }
+        v.push(if self.has(flags::FAST) { "@fast" } else { "@slow" });
+        for c in self.acl {
+            if !v.contains(c) {
+                v.push(c);
+            }
+        }
+        v
+    }
+}

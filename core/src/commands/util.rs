@@ -1,0 +1,123 @@
+//! Small helpers handlers share: typed argument reads and typed key lookups.
+
+use crate::bytestring::ByteString;
+use crate::error::CmdError;
+use crate::exec::ExecCtx;
+use crate::numeric::parse_i64;
+use crate::types::{HashValue, Value};
+
+/// Reads an integer argument (`ERR value is not an integer or out of range`).
+#[inline]
+pub fn int_arg(a: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(a).ok_or(CmdError::NotInteger)
+}
+
+/// True if `a` equals the keyword `kw` (given in lowercase), ignoring ASCII case.
+#[inline]
+pub fn is_kw(a: &[u8], kw: &str) -> bool {
+    a.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+impl ExecCtx<'_> {
+    /// The string at `key`, `None` if missing, WRONGTYPE if another type.
+    #[inline]
+    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&ByteString>, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        match ks.get(db, slot, key, now) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s)),
+            Some(_) => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The hash at `key`, `None` if missing, WRONGTYPE if another type.
+    pub fn read_hash(&mut self, key: &[u8]) -> Result<Option<&HashValue>, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        match ks.get(db, slot, key, now) {
+            None => Ok(None),
+            Some(Value::Hash(h)) => Ok(Some(h)),
+            Some(_) => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The hash at `key` for writing, created empty (not yet stored) when missing.
+    /// Returns the hash and whether it already existed.
+    pub fn hash_for_write(&mut self, key: &[u8]) -> Result<&mut HashValue, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        if ks.get_mut(db, slot, key, now).is_none() {
+            ks.insert(db, slot, key, Value::Hash(Box::default()), true);
+        }
+        match ks.get_mut(db, slot, key, now) {
+            Some(Value::Hash(h)) => Ok(h),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    /// Checks the type of `key` for a write that would create a string:
+    /// WRONGTYPE if it holds another type.
+    pub fn value_mut(&mut self, key: &[u8]) -> Result<Option<&mut Value>, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        Ok(ks.get_mut(db, slot, key, now))
+    }
+
+    /// Stores `value` at `key`; `keep_ttl` keeps an existing expiry time.
+    #[inline]
+    pub fn store(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Result<(), CmdError> {
+        let db = self.db();
+        let (ks, slot) = self.data.locate(key)?;
+        ks.insert(db, slot, key, value, keep_ttl);
+        self.dirty += 1;
+        Ok(())
+    }
+
+    /// Deletes `key`; true if it existed (and had not expired).
+    pub fn delete(&mut self, key: &[u8]) -> Result<bool, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        if !ks.contains(db, slot, key, now) {
+            return Ok(false);
+        }
+        ks.remove(db, slot, key);
+        self.dirty += 1;
+        Ok(true)
+    }
+
+    /// True if `key` exists.
+    pub fn exists(&mut self, key: &[u8]) -> Result<bool, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        Ok(ks.contains(db, slot, key, now))
+    }
+
+    /// Expiry time of `key` (unix ms), if it exists and has one.
+    pub fn expire_of(&mut self, key: &[u8]) -> Result<Option<u64>, CmdError> {
+        let db = self.db();
+        let (ks, slot) = self.data.locate(key)?;
+        Ok(ks.expire_at(db, slot, key))
+    }
+
+    /// Sets the expiry time of existing `key`.
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> Result<(), CmdError> {
+        let db = self.db();
+        let (ks, slot) = self.data.locate(key)?;
+        ks.set_expire(db, slot, key, at);
+        self.dirty += 1;
+        Ok(())
+    }
+
+    /// Removes the hash at `key` if it became empty.
+    pub fn drop_if_empty_hash(&mut self, key: &[u8]) -> Result<(), CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        if let Some(Value::Hash(h)) = ks.get_mut(db, slot, key, now) {
+            if h.is_empty() {
+                ks.remove(db, slot, key);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,182 @@
+//! [`Engine`]: the whole server logic in one value, with one client and one
+//! shard holding every slot. The playground runs it in the browser; tests run
+//! commands through it without a network.
+
+use crate::commands::resolve;
+use crate::exec::{execute, ClientFilter, ClientState, ExecCtx, Host};
+use crate::keyspace::{Data, Keyspace, KeyspaceStats};
+use crate::reply::Reply;
+use crate::resp::request::Argv;
+use crate::resp::ReplyBuf;
+use crate::rng::Rng;
+use crate::CmdError;
+
+/// Host services for an engine without a server: no other clients, no
+/// configuration beyond the defaults, time given by the caller.
+struct LocalHost {
+    rng: Rng,
+    now_ms: u64,
+    started_ms: u64,
+    commands: u64,
+}
+
+impl Host for LocalHost {
+    fn random(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+    fn requirepass(&self) -> Option<&[u8]> {
+        None
+    }
+    fn client_list(&self, _filter: &ClientFilter) -> String {
+        String::from("id=1 addr=local:0 laddr=local:0 fd=0 name= age=0 idle=0 flags=N db=0 cmd=client|list\n")
+    }
+    fn client_kill(&mut self, _filter: &ClientFilter) -> usize {
+        0
+    }
+    fn client_updated(&mut self, _client: &ClientState) {}
+    fn info_section(&self, name: &str, ks: &KeyspaceStats) -> Option<String> {
+        match name {
+            "server" => Some(format!(
+                "# Server\r\nredis_version:{}\r\nslotkv_version:{}\r\nredis_mode:standalone\r\nuptime_in_seconds:{}\r\n",
+                crate::commands::connection_version(),
+                env!("CARGO_PKG_VERSION"),
+                self.now_ms.saturating_sub(self.started_ms) / 1000
+            )),
+            "stats" => Some(format!(
+                "# Stats\r\ntotal_commands_processed:{}\r\nexpired_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n",
+                self.commands, ks.expired, ks.hits, ks.misses
+            )),
+            _ => None,
+        }
+    }
+    fn config_get(&self, _pattern: &[u8]) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    fn config_set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), CmdError> {
+        let name = pairs.first().map(|(k, _)| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+        Err(CmdError::owned(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")))
+    }
+    fn config_resetstat(&mut self) {
+        self.commands = 0;
+    }
+    fn lastsave(&self) -> i64 {
+        (self.started_ms / 1000) as i64
+    }
+    fn shutdown(&mut self, _save: Option<bool>) -> Result<(), CmdError> {
+        Err(CmdError::msg("ERR SHUTDOWN is not available in this engine"))
+    }
+    fn now_micros(&self) -> u64 {
+        self.now_ms * 1000
+    }
+}
+
+/// A single-client engine over one shard holding every slot.
+pub struct Engine {
+    keyspace: Keyspace,
+    client: ClientState,
+    host: LocalHost,
+}
+
+impl Engine {
+    /// An empty engine with 16 databases; `seed` seeds hashing and randomness,
+    /// `now_ms` is the current unix time in milliseconds.
+    pub fn new(seed: u64, now_ms: u64) -> Self {
+        Engine {
+            keyspace: Keyspace::whole(16, seed),
+            client: ClientState::new(1, false),
+            host: LocalHost { rng: Rng::new(seed), now_ms, started_ms: now_ms, commands: 0 },
+        }
+    }
+
+    /// Runs one command at time `now_ms` and returns its encoded reply.
+    pub fn execute_raw<A: AsRef<[u8]>>(&mut self, args: &[A], now_ms: u64) -> Vec<u8> {
+        let argv = Argv::from_args(args.iter().map(|a| a.as_ref()));
+        let args = argv.bind(&[]);
+        let mut out = ReplyBuf::new(self.client.resp3);
+        if args.is_empty() {
+            return out.buf;
+        }
+        self.host.now_ms = now_ms;
+        self.host.commands += 1;
+        match resolve(&args) {
+            Err(e) => out.error(&e.text()),
+            Ok(cmd) => {
+                let databases = self.keyspace.databases();
+                let mut parts = [&mut self.keyspace];
+                let mut ctx = ExecCtx {
+                    data: Data::new(&mut parts),
+                    client: &mut self.client,
+                    host: &mut self.host,
+                    out: &mut out,
+                    now: now_ms,
+                    dirty: 0,
+                    databases,
+                };
+                execute(&mut ctx, cmd, args);
+            }
+        }
+        out.buf
+    }
+
+    /// Runs one command and returns its reply as a [`Reply`] tree.
+    pub fn execute<A: AsRef<[u8]>>(&mut self, args: &[A], now_ms: u64) -> Reply {
+        let bytes = self.execute_raw(args, now_ms);
+        match crate::resp::decode_reply(&bytes) {
+            Ok(Some((r, _))) => r,
+            _ => Reply::Error("ERR internal error: undecodable reply".into()),
+        }
+    }
+
+    /// One step of active expiry (the server runs this on a timer).
+    pub fn active_expire(&mut self, now_ms: u64) -> usize {
+        self.keyspace.active_expire(now_ms, 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(e: &mut Engine, cmd: &str) -> Reply {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        e.execute(&args, 1_000_000)
+    }
+
+    #[test]
+    fn set_get_and_errors() {
+        let mut e = Engine::new(1, 1_000_000);
+        assert_eq!(run(&mut e, "SET k v"), Reply::Simple("OK".into()));
+        assert_eq!(run(&mut e, "GET k"), Reply::Bulk(b"v".to_vec()));
+        assert_eq!(run(&mut e, "GET"), Reply::Error("ERR wrong number of arguments for 'get' command".into()));
+        assert_eq!(
+            run(&mut e, "FOO a b"),
+            Reply::Error("ERR unknown command 'FOO', with args beginning with: 'a' 'b' ".into())
+        );
+        assert_eq!(run(&mut e, "HSET k f v"), Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".into()));
+        assert_eq!(run(&mut e, "CONFIG NOPE"), Reply::Error("ERR unknown subcommand 'NOPE'. Try CONFIG HELP.".into()));
+    }
+
+    #[test]
+    fn lazy_and_active_expiry() {
+        let mut e = Engine::new(1, 0);
+        e.execute(&["SET", "a", "1", "PX", "100"], 1000);
+        e.execute(&["SET", "b", "1", "PX", "100"], 1000);
+        assert_eq!(e.execute(&["PTTL", "a"], 1050), Reply::Int(50));
+        assert_eq!(e.execute(&["GET", "a"], 1100), Reply::Null);
+        assert_eq!(e.execute(&["DBSIZE"], 1100), Reply::Int(1));
+        assert_eq!(e.active_expire(1100), 1);
+        assert_eq!(e.execute(&["DBSIZE"], 1100), Reply::Int(0));
+    }
+
+    #[test]
+    fn incrbyfloat_and_hashes() {
+        let mut e = Engine::new(1, 0);
+        assert_eq!(run(&mut e, "INCRBYFLOAT f 0.1"), Reply::Bulk(b"0.1".to_vec()));
+        assert_eq!(run(&mut e, "INCRBYFLOAT f 0.2"), Reply::Bulk(b"0.3".to_vec()));
+        assert_eq!(run(&mut e, "HSET h a 1 b 2"), Reply::Int(2));
+        assert_eq!(run(&mut e, "HINCRBY h a 5"), Reply::Int(6));
+        assert_eq!(run(&mut e, "HGETALL h"), Reply::Array(vec![
+            Reply::Bulk(b"a".to_vec()), Reply::Bulk(b"6".to_vec()), Reply::Bulk(b"b".to_vec()), Reply::Bulk(b"2".to_vec())
+        ]));
+    }
+}

@@ -1,0 +1,139 @@
+//! Running one command: the per-client state every front end shares
+//! ([`ClientState`]), the services the runtime lends to commands ([`Host`]), the
+//! context a handler runs in ([`ExecCtx`]), and [`execute`], the ordered checks
+//! every command passes before its handler runs.
+//!
+//! The order of checks follows Redis's `processCommand`: lookup and arity
+//! ([`crate::commands::resolve`], done by the caller before it locks shards), then
+//! authentication, then the handler.
+
+use crate::commands::{flags, Resolved};
+use crate::error::CmdError;
+use crate::keyspace::Data;
+use crate::resp::request::Args;
+use crate::resp::ReplyBuf;
+
+/// What the server knows of one connection, whatever protocol it came in by.
+#[derive(Clone, Debug)]
+pub struct ClientState {
+    /// Unique, increasing client id.
+    pub id: u64,
+    /// Selected logical database.
+    pub db: usize,
+    /// Speaks RESP3 (after `HELLO 3`).
+    pub resp3: bool,
+    /// Name set by CLIENT SETNAME or HELLO SETNAME.
+    pub name: Option<Vec<u8>>,
+    /// Passed AUTH (or no password is required).
+    pub authenticated: bool,
+    /// Close the connection once the pending replies are written (QUIT, CLIENT KILL).
+    pub close_after_reply: bool,
+    /// Library name and version (CLIENT SETINFO).
+    pub lib: (String, String),
+}
+
+impl ClientState {
+    /// A new client; it must authenticate when `auth_required`.
+    pub fn new(id: u64, auth_required: bool) -> Self {
+        ClientState {
+            id,
+            db: 0,
+            resp3: false,
+            name: None,
+            authenticated: !auth_required,
+            close_after_reply: false,
+            lib: Default::default(),
+        }
+    }
+}
+
+/// Filters for CLIENT LIST and CLIENT KILL.
+#[derive(Clone, Debug, Default)]
+pub struct ClientFilter {
+    /// Only these ids.
+    pub ids: Option<Vec<u64>>,
+    /// Only this peer address (`ip:port`).
+    pub addr: Option<String>,
+    /// Only this local address.
+    pub laddr: Option<String>,
+    /// Only clients of this type (`normal`, `pubsub`, ...).
+    pub kind: Option<String>,
+    /// Only this user.
+    pub user: Option<String>,
+    /// Leave out the calling client (CLIENT KILL SKIPME yes, the default).
+    pub skip: Option<u64>,
+    /// Only clients idle at least this many seconds.
+    pub max_age: Option<u64>,
+}
+
+/// Services a command may need from whatever hosts the core: the server's
+/// connections and configuration, or the playground page.
+pub trait Host {
+    /// Fresh random bits.
+    fn random(&mut self) -> u64;
+    /// The password clients must give, if any (`requirepass`).
+    fn requirepass(&self) -> Option<&[u8]>;
+    /// CLIENT LIST lines for the clients matching `filter`.
+    fn client_list(&self, filter: &ClientFilter) -> String;
+    /// Closes the clients matching `filter`; returns how many.
+    fn client_kill(&mut self, filter: &ClientFilter) -> usize;
+    /// Publishes the calling client's state (name, db, ...) for CLIENT LIST.
+    fn client_updated(&mut self, client: &ClientState);
+    /// One INFO section (lowercase name), or `None` if the host has no such
+    /// section. `keyspace` holds the counters of the shards (for `stats`).
+    fn info_section(&self, name: &str, keyspace: &crate::keyspace::KeyspaceStats) -> Option<String>;
+    /// Configuration parameters matching the glob `pattern`.
+    fn config_get(&self, pattern: &[u8]) -> Vec<(String, String)>;
+    /// Sets configuration parameters, all or none.
+    fn config_set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), CmdError>;
+    /// Resets the statistics INFO reports.
+    fn config_resetstat(&mut self);
+    /// Unix time of the last successful save.
+    fn lastsave(&self) -> i64;
+    /// Asks the server to stop.
+    fn shutdown(&mut self, save: Option<bool>) -> Result<(), CmdError>;
+    /// Unix time in microseconds (TIME).
+    fn now_micros(&self) -> u64;
+}
+
+/// Everything a handler works with.
+pub struct ExecCtx<'a> {
+    /// The shards this command holds.
+    pub data: Data<'a>,
+    /// The calling client.
+    pub client: &'a mut ClientState,
+    /// Runtime services.
+    pub host: &'a mut dyn Host,
+    /// Where the reply goes.
+    pub out: &'a mut ReplyBuf,
+    /// Current time, unix milliseconds; fixed for the whole command.
+    pub now: u64,
+    /// Number of changes the command made (for persistence triggers and INFO).
+    pub dirty: u64,
+    /// Number of logical databases (`databases`).
+    pub databases: usize,
+}
+
+impl ExecCtx<'_> {
+    /// The client's selected database.
+    #[inline]
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+}
+
+/// Runs a resolved command: authentication, then its handler. Errors are written
+/// to `ctx.out` as error replies.
+pub fn execute(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
+    let spec = cmd.spec;
+    let top = cmd.parent.unwrap_or(spec);
+    if !ctx.client.authenticated && !top.has(flags::NO_AUTH) {
+        ctx.out.error(&CmdError::NoAuth.text());
+        return;
+    }
+    ctx.out.resp3 = ctx.client.resp3;
+    if let Err(e) = (spec.handler)(ctx, args) {
+        ctx.out.error(&e.text());
+    }
+    ctx.out.resp3 = ctx.client.resp3;
+}

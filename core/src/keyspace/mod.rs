@@ -1,0 +1,392 @@
+//! The keyspace: keys live in one dictionary per hash slot (per logical
+//! database), with an expiry index beside each.
+//!
+//! A [`Keyspace`] holds a contiguous range of slots, the part one shard owns; a
+//! single `Keyspace` holding every slot is the whole store (the playground, tests).
+//! [`Data`] is a command's view over the shards it locked, routing each key to the
+//! shard of its slot. Expiry is lazy (a key past its time is removed when touched)
+//! plus an active cycle ([`Keyspace::active_expire`]) the runtime calls on a timer.
+// Hot path: every key access.
+
+pub mod scan;
+
+pub use scan::ScanCursor;
+
+use crate::bytestring::ByteString;
+use crate::slot::{key_slot, SLOTS};
+use crate::types::Value;
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
+
+type Dict<V> = HashMap<ByteString, V, FixedState>;
+
+/// The keys of one slot in one database.
+#[derive(Clone)]
+pub struct SlotDict {
+    keys: Dict<Value>,
+    /// Absolute expiry times (unix ms) of the keys that have one.
+    expires: Dict<u64>,
+}
+
+impl SlotDict {
+    fn new(h: FixedState) -> Self {
+        SlotDict { keys: HashMap::with_hasher(h.clone()), expires: HashMap::with_hasher(h) }
+    }
+    /// Number of keys (expired ones not yet removed included).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+    /// True when the slot holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+    /// Iterates over the keys and values.
+    pub fn iter(&self) -> impl Iterator<Item = (&ByteString, &Value)> {
+        self.keys.iter()
+    }
+    /// The expiry time of `key`, if it has one.
+    pub fn expire_of(&self, key: &[u8]) -> Option<u64> {
+        if self.expires.is_empty() {
+            None
+        } else {
+            self.expires.get(key).copied()
+        }
+    }
+}
+
+/// The slots of one logical database held by one shard.
+struct Db {
+    slots: Box<[SlotDict]>,
+    keys: usize,
+    expires: usize,
+}
+
+/// Counters a keyspace keeps for INFO stats.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyspaceStats {
+    /// Lookups that found their key.
+    pub hits: u64,
+    /// Lookups that did not.
+    pub misses: u64,
+    /// Keys removed because they expired.
+    pub expired: u64,
+}
+
+/// The keys of a contiguous range of slots, for every logical database.
+pub struct Keyspace {
+    first_slot: usize,
+    slot_count: usize,
+    dbs: Vec<Option<Db>>,
+    hasher: FixedState,
+    /// Counters for INFO.
+    pub stats: KeyspaceStats,
+    expire_cursor: (usize, usize),
+}
+
+/// Size and expiry counts of one database, for INFO keyspace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DbCounts {
+    /// Keys in the database.
+    pub keys: usize,
+    /// Keys with an expiry time.
+    pub expires: usize,
+}
+
+impl Keyspace {
+    /// A keyspace holding slots `first..first + count`, with `databases` logical
+    /// databases, hashing with `seed`. Shards of one server must share the seed so
+    /// SCAN cursors mean the same in each.
+    pub fn new(first: usize, count: usize, databases: usize, seed: u64) -> Self {
+        assert!(first + count <= SLOTS && databases > 0);
+        Keyspace {
+            first_slot: first,
+            slot_count: count,
+            dbs: (0..databases).map(|_| None).collect(),
+            hasher: FixedState::with_seed(seed),
+            stats: KeyspaceStats::default(),
+            expire_cursor: (0, 0),
+        }
+    }
+
+    /// A keyspace holding every slot.
+    pub fn whole(databases: usize, seed: u64) -> Self {
+        Self::new(0, SLOTS, databases, seed)
+    }
+
+    /// Number of logical databases.
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// True if `slot` belongs to this keyspace.
+    #[inline]
+    pub fn owns(&self, slot: usize) -> bool {
+        slot >= self.first_slot && slot < self.first_slot + self.slot_count
+    }
+
+    /// The slot range held, as `(first, count)`.
+    pub fn range(&self) -> (usize, usize) {
+        (self.first_slot, self.slot_count)
+    }
+
+    #[inline]
+    fn dict(&self, db: usize, slot: usize) -> Option<&SlotDict> {
+        self.dbs.get(db)?.as_ref().map(|d| &d.slots[slot - self.first_slot])
+    }
+
+    #[inline]
+    fn db_mut(&mut self, db: usize) -> &mut Db {
+        let (h, n) = (&self.hasher, self.slot_count);
+        self.dbs[db].get_or_insert_with(|| Db {
+            slots: (0..n).map(|_| SlotDict::new(h.clone())).collect(),
+            keys: 0,
+            expires: 0,
+        })
+    }
+
+    /// The slot dictionary of `slot` in `db`, if that database was ever written.
+    pub fn slot_dict(&self, db: usize, slot: usize) -> Option<&SlotDict> {
+        self.dict(db, slot)
+    }
+
+    /// Every slot dictionary of `db` held here, in slot order (empty if the
+    /// database was never written).
+    pub fn db_slots(&self, db: usize) -> &[SlotDict] {
+        match self.dbs.get(db).and_then(|d| d.as_ref()) {
+            Some(d) => &d.slots,
+            None => &[],
+        }
+    }
+
+    /// Removes `key` if its time has passed; true if it is (still) expired-and-removed.
+    #[inline]
+    fn expire_if_needed(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> bool {
+        let Some(d) = self.dbs.get_mut(db).and_then(|d| d.as_mut()) else { return false };
+        let dict = &mut d.slots[slot - self.first_slot];
+        if dict.expires.is_empty() {
+            return false;
+        }
+        match dict.expires.get(key) {
+            Some(&at) if at <= now => {
+                dict.expires.remove(key);
+                dict.keys.remove(key);
+                d.keys -= 1;
+                d.expires -= 1;
+                self.stats.expired += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Looks `key` up for reading; an expired key is removed and not found.
+    #[inline]
+    pub fn get(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> Option<&Value> {
+        self.expire_if_needed(db, slot, key, now);
+        let first = self.first_slot;
+        let v = self.dbs.get(db).and_then(|d| d.as_ref()).and_then(|d| d.slots[slot - first].keys.get(key));
+        if v.is_some() {
+            self.stats.hits += 1;
+        } else {
+            self.stats.misses += 1;
+        }
+        v
+    }
+
+    /// Looks `key` up for writing; an expired key is removed and not found.
+    #[inline]
+    pub fn get_mut(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> Option<&mut Value> {
+        self.expire_if_needed(db, slot, key, now);
+        let first = self.first_slot;
+        self.dbs.get_mut(db)?.as_mut()?.slots[slot - first].keys.get_mut(key)
+    }
+
+    /// True if `key` exists (and has not expired). Does not count as a hit or miss.
+    pub fn contains(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> bool {
+        self.expire_if_needed(db, slot, key, now);
+        self.dict(db, slot).is_some_and(|d| d.keys.contains_key(key))
+    }
+
+    /// Stores `value` at `key`. Without `keep_ttl` any expiry time is cleared, as SET does.
+    #[inline]
+    pub fn insert(&mut self, db: usize, slot: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        let first = self.first_slot;
+        let d = self.db_mut(db);
+        let dict = &mut d.slots[slot - first];
+        if let Some(v) = dict.keys.get_mut(key) {
+            *v = value;
+            if !keep_ttl && !dict.expires.is_empty() && dict.expires.remove(key).is_some() {
+                d.expires -= 1;
+            }
+        } else {
+            dict.keys.insert(ByteString::from_slice(key), value);
+            d.keys += 1;
+        }
+    }
+
+    /// Removes `key` (expired or not) and returns its value.
+    pub fn remove(&mut self, db: usize, slot: usize, key: &[u8]) -> Option<Value> {
+        let first = self.first_slot;
+        let d = self.dbs.get_mut(db)?.as_mut()?;
+        let dict = &mut d.slots[slot - first];
+        let v = dict.keys.remove(key)?;
+        d.keys -= 1;
+        if !dict.expires.is_empty() && dict.expires.remove(key).is_some() {
+            d.expires -= 1;
+        }
+        Some(v)
+    }
+
+    /// The expiry time of `key` (unix ms), if it has one.
+    pub fn expire_at(&self, db: usize, slot: usize, key: &[u8]) -> Option<u64> {
+        self.dict(db, slot)?.expire_of(key)
+    }
+
+    /// Sets the expiry time of an existing `key`.
+    pub fn set_expire(&mut self, db: usize, slot: usize, key: &[u8], at: u64) {
+        let first = self.first_slot;
+        let d = self.db_mut(db);
+        let dict = &mut d.slots[slot - first];
+        if !dict.keys.contains_key(key) {
+            return;
+        }
+        if let Some(t) = dict.expires.get_mut(key) {
+            *t = at;
+        } else {
+            dict.expires.insert(ByteString::from_slice(key), at);
+            d.expires += 1;
+        }
+    }
+
+    /// Clears the expiry time of `key`; true if it had one.
+    pub fn persist(&mut self, db: usize, slot: usize, key: &[u8]) -> bool {
+        let first = self.first_slot;
+        let Some(d) = self.dbs.get_mut(db).and_then(|d| d.as_mut()) else { return false };
+        let removed = d.slots[slot - first].expires.remove(key).is_some();
+        if removed {
+            d.expires -= 1;
+        }
+        removed
+    }
+
+    /// Key and expiry counts of `db`.
+    pub fn counts(&self, db: usize) -> DbCounts {
+        match self.dbs.get(db).and_then(|d| d.as_ref()) {
+            Some(d) => DbCounts { keys: d.keys, expires: d.expires },
+            None => DbCounts::default(),
+        }
+    }
+
+    /// Removes every key of `db`.
+    pub fn flush_db(&mut self, db: usize) {
+        if let Some(d) = self.dbs.get_mut(db) {
+            *d = None;
+        }
+    }
+
+    /// Swaps the contents of two databases (SWAPDB).
+    pub fn swap_db(&mut self, a: usize, b: usize) {
+        self.dbs.swap(a, b);
+    }
+
+    /// One step of active expiry: visits slots in turn, removing keys whose time has
+    /// passed, until about `budget` expiry entries were examined. Returns how many
+    /// keys it removed.
+    pub fn active_expire(&mut self, now: u64, budget: usize) -> usize {
+        let (mut db, mut slot) = self.expire_cursor;
+        let total = self.dbs.len() * self.slot_count;
+        let (mut examined, mut removed, mut visited) = (0usize, 0usize, 0usize);
+        let mut expired: Vec<ByteString> = Vec::new();
+        while examined < budget && visited < total {
+            if let Some(d) = self.dbs[db].as_mut() {
+                let dict = &mut d.slots[slot];
+                if !dict.expires.is_empty() {
+                    examined += dict.expires.len();
+                    expired.extend(dict.expires.iter().filter(|(_, &t)| t <= now).map(|(k, _)| k.clone()));
+                    for k in expired.drain(..) {
+                        dict.expires.remove(k.as_slice());
+                        dict.keys.remove(k.as_slice());
+                        d.keys -= 1;
+                        d.expires -= 1;
+                        removed += 1;
+                    }
+                }
+            }
+            visited += 1;
+            slot += 1;
+            if slot == self.slot_count {
+                slot = 0;
+                db = (db + 1) % self.dbs.len();
+            }
+        }
+        self.expire_cursor = (db, slot);
+        self.stats.expired += removed as u64;
+        removed
+    }
+
+    /// The hash SCAN orders keys by within a slot.
+    pub(crate) fn scan_hash(&self, key: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
+    }
+}
+
+/// A command's view over the shards it holds: routes every key to its slot's shard.
+pub struct Data<'a> {
+    parts: &'a mut [&'a mut Keyspace],
+}
+
+impl<'a> Data<'a> {
+    /// A view over `parts`, ordered by slot range.
+    pub fn new(parts: &'a mut [&'a mut Keyspace]) -> Self {
+        Data { parts }
+    }
+
+    /// True if this view holds no shard (a command that touches no key).
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The shard holding `slot`, if this view holds it.
+    #[inline]
+    pub fn shard(&mut self, slot: usize) -> Option<&mut Keyspace> {
+        if self.parts.len() == 1 {
+            let p = &mut *self.parts[0];
+            return if p.owns(slot) { Some(p) } else { None };
+        }
+        self.parts.iter_mut().find(|p| p.owns(slot)).map(|p| &mut **p)
+    }
+
+    /// Every shard in the view.
+    pub fn shards(&mut self) -> impl Iterator<Item = &mut Keyspace> + use<'_, 'a> {
+        self.parts.iter_mut().map(|p| &mut **p)
+    }
+
+    /// Every shard in the view, read only.
+    pub fn shards_ref(&self) -> impl Iterator<Item = &Keyspace> {
+        self.parts.iter().map(|p| &**p)
+    }
+
+    /// The shard and slot of `key`.
+    #[inline]
+    pub fn locate(&mut self, key: &[u8]) -> Result<(&mut Keyspace, usize), crate::CmdError> {
+        let slot = key_slot(key) as usize;
+        match self.shard(slot) {
+            Some(s) => Ok((s, slot)),
+            None => Err(crate::CmdError::msg("ERR internal error: key outside the locked shards")),
+        }
+    }
+
+    /// Key and expiry counts of `db` across the view.
+    pub fn counts(&self, db: usize) -> DbCounts {
+        self.shards_ref().fold(DbCounts::default(), |acc, s| {
+            let c = s.counts(db);
+            DbCounts { keys: acc.keys + c.keys, expires: acc.expires + c.expires }
+        })
+    }
+
+    /// Number of logical databases.
+    pub fn databases(&self) -> usize {
+        self.parts.first().map_or(0, |p| p.databases())
+    }
+}
