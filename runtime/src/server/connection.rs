@@ -1,0 +1,157 @@
+//! One client connection: read what the client sent, execute every complete
+//! request in the buffer, and write all their replies with one write
+//! (pipelining), until the client leaves, is killed, or the server stops.
+// Hot path: every request.
+
+use super::host::{ClientInfo, ServerHost};
+use super::{now_ms, Shared};
+use bytes::{Buf, BytesMut};
+use slotkv_core::commands::resolve;
+use slotkv_core::resp::request::RequestLimits;
+use slotkv_core::rng::Rng;
+use slotkv_core::{Argv, ClientState, ReplyBuf, RequestParser};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tracing::debug;
+
+/// Replies are flushed early once this much output is pending within one batch.
+const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// Serves one client until it disconnects.
+pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    let max = shared.config.read().map(|c| c.get_i64("maxclients")).unwrap_or(10000) as usize;
+    if shared.connected.fetch_add(1, Ordering::SeqCst) >= max {
+        shared.connected.fetch_sub(1, Ordering::SeqCst);
+        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    }
+    let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let local = stream.local_addr().unwrap_or(peer);
+    let info = Arc::new(ClientInfo::new(id, peer, local));
+    shared.clients.lock().unwrap_or_else(|p| p.into_inner()).insert(id, info.clone());
+    shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+    debug!("client {id} connected from {peer}");
+
+    let result = run(&mut stream, &shared, &info).await;
+    if let Err(e) = result {
+        debug!("client {id}: {e}");
+    }
+    let _ = stream.shutdown().await;
+    shared.clients.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    shared.connected.fetch_sub(1, Ordering::SeqCst);
+    debug!("client {id} closed");
+}
+
+async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo>) -> std::io::Result<()> {
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut out = ReplyBuf::new(false);
+    let mut parser = RequestParser::new(limits(shared));
+    let mut argv = Argv::new();
+    let mut client = ClientState::new(info.id, shared.auth_required.load(Ordering::Relaxed));
+    let mut rng = Rng::new(now_ms() ^ info.id.rotate_left(32));
+    let mut shutdown = shared.shutdown_signal();
+    loop {
+        let idle = shared.config.read().map(|c| c.get_i64("timeout")).unwrap_or(0);
+        let idle = if idle > 0 { Duration::from_secs(idle as u64) } else { Duration::from_secs(u64::MAX / 4) };
+        let n = tokio::select! {
+            r = stream.read_buf(&mut buf) => r?,
+            _ = info.kill.notified() => return Ok(()),
+            _ = shutdown.wait_for(|v| *v) => return Ok(()),
+            _ = tokio::time::sleep(idle) => return Ok(()),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        if info.killed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        shared.stats.net_in.fetch_add(n as u64, Ordering::Relaxed);
+        parser.set_limits(limits(shared));
+
+        let requirepass = if shared.auth_required.load(Ordering::Relaxed) {
+            shared.config.read().ok().map(|c| c.get("requirepass").as_bytes().to_vec()).filter(|p| !p.is_empty())
+        } else {
+            None
+        };
+        let mut host = ServerHost { shared, me: info, rng: &mut rng, requirepass: &requirepass };
+        let now = now_ms();
+        let (mut consumed, mut commands, mut dirty) = (0usize, 0u64, 0u64);
+        let mut last_cmd = None;
+        let mut close = false;
+        loop {
+            let pending = &buf[consumed..];
+            match parser.parse(pending, &mut argv) {
+                Ok(Some(used)) => {
+                    let args = argv.bind(pending);
+                    if !args.is_empty() {
+                        commands += 1;
+                        match resolve(&args) {
+                            Err(e) => out.error(&e.text()),
+                            Ok(cmd) => {
+                                last_cmd = Some(cmd);
+                                dirty += shared.shards.run(cmd, args, &mut client, &mut host, &mut out, now);
+                            }
+                        }
+                    }
+                    consumed += used;
+                    if client.close_after_reply {
+                        close = true;
+                        break;
+                    }
+                    if out.len() >= FLUSH_THRESHOLD {
+                        write_out(stream, &mut out, shared).await?;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    out.error(&e.to_string());
+                    close = true;
+                    break;
+                }
+            }
+        }
+        buf.advance(consumed);
+        write_out(stream, &mut out, shared).await?;
+        if commands > 0 {
+            shared.stats.commands.fetch_add(commands, Ordering::Relaxed);
+            info.last_ms.store(now, Ordering::Relaxed);
+            if dirty > 0 {
+                shared.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
+            }
+            if let Some(cmd) = last_cmd {
+                let name = slotkv_core::commands::full_name(cmd.parent, cmd.spec);
+                info.text.lock().unwrap_or_else(|p| p.into_inner()).last_cmd = name;
+            }
+        }
+        if close {
+            return Ok(());
+        }
+        let qlimit = shared.config.read().map(|c| c.get_i64("client-query-buffer-limit")).unwrap_or(1 << 30) as usize;
+        if buf.len() > qlimit {
+            tracing::warn!("closing client {} that reached max query buffer length", info.id);
+            return Ok(());
+        }
+    }
+}
+
+fn limits(shared: &Shared) -> RequestLimits {
+    RequestLimits { max_bulk_len: shared.max_bulk_len.load(Ordering::Relaxed), ..RequestLimits::default() }
+}
+
+async fn write_out(stream: &mut TcpStream, out: &mut ReplyBuf, shared: &Shared) -> std::io::Result<()> {
+    if out.buf.is_empty() {
+        return Ok(());
+    }
+    stream.write_all(&out.buf).await?;
+    shared.stats.net_out.fetch_add(out.buf.len() as u64, Ordering::Relaxed);
+    out.buf.clear();
+    if out.buf.capacity() > 1 << 20 {
+        out.buf.shrink_to(64 * 1024);
+    }
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! The server's side of [`Host`]: what core commands need from the process,
+//! such as the list of clients, INFO sections and the configuration.
+
+use super::{now_ms, Shared};
+use slotkv_core::exec::{ClientFilter, ClientState, Host};
+use slotkv_core::keyspace::KeyspaceStats;
+use slotkv_core::CmdError;
+use std::fmt::Write;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// What CLIENT LIST shows of one connection; shared between the connection and
+/// the registry.
+pub struct ClientInfo {
+    /// Client id.
+    pub id: u64,
+    /// Peer address.
+    pub addr: SocketAddr,
+    /// Local address.
+    pub laddr: SocketAddr,
+    /// Unix ms when it connected.
+    pub created_ms: u64,
+    /// Unix ms of its last command.
+    pub last_ms: AtomicU64,
+    /// Selected database.
+    pub db: AtomicUsize,
+    /// Protocol version.
+    pub resp3: AtomicBool,
+    /// Name and last command (updated once per batch of commands).
+    pub text: Mutex<ClientText>,
+    /// Set when CLIENT KILL or shutdown asks the connection to close.
+    pub killed: AtomicBool,
+    /// Wakes the connection when `killed` is set.
+    pub kill: Notify,
+}
+
+/// The string parts of [`ClientInfo`].
+#[derive(Default)]
+pub struct ClientText {
+    /// CLIENT SETNAME.
+    pub name: String,
+    /// Full name of the last command.
+    pub last_cmd: String,
+}
+
+impl ClientInfo {
+    /// A new client entry.
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr) -> Self {
+        let now = now_ms();
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            created_ms: now,
+            last_ms: AtomicU64::new(now),
+            db: AtomicUsize::new(0),
+            resp3: AtomicBool::new(false),
+            text: Mutex::new(ClientText { name: String::new(), last_cmd: "NULL".into() }),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+        }
+    }
+
+    /// Asks the connection to close.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.kill.notify_one();
+    }
+
+    fn line(&self, now: u64) -> String {
+        let t = self.text.lock().unwrap_or_else(|p| p.into_inner());
+        format!(
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
+            self.id,
+            self.addr,
+            self.laddr,
+            t.name,
+            now.saturating_sub(self.created_ms) / 1000,
+            now.saturating_sub(self.last_ms.load(Ordering::Relaxed)) / 1000,
+            self.db.load(Ordering::Relaxed),
+            t.last_cmd,
+            if self.resp3.load(Ordering::Relaxed) { 3 } else { 2 },
+        )
+    }
+
+    fn matches(&self, f: &ClientFilter, now: u64) -> bool {
+        f.ids.as_ref().is_none_or(|ids| ids.contains(&self.id))
+            && f.addr.as_ref().is_none_or(|a| *a == self.addr.to_string())
+            && f.laddr.as_ref().is_none_or(|a| *a == self.laddr.to_string())
+            && f.kind.as_ref().is_none_or(|k| k == "normal")
+            && f.user.as_ref().is_none_or(|u| u == "default")
+            && f.skip != Some(self.id)
+            && f.max_age.is_none_or(|a| now.saturating_sub(self.created_ms) / 1000 >= a)
+    }
+}
+
+/// The [`Host`] a connection lends to the commands it runs.
+pub struct ServerHost<'a> {
+    /// Server state.
+    pub shared: &'a Arc<Shared>,
+    /// The calling connection.
+    pub me: &'a Arc<ClientInfo>,
+    /// Per-connection random state.
+    pub rng: &'a mut slotkv_core::rng::Rng,
+    /// Copy of requirepass, refreshed per command batch.
+    pub requirepass: &'a Option<Vec<u8>>,
+}
+
+impl Host for ServerHost<'_> {
+    fn random(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+
+    fn requirepass(&self) -> Option<&[u8]> {
+        self.requirepass.as_deref()
+    }
+
+    fn client_list(&self, filter: &ClientFilter) -> String {
+        let now = now_ms();
+        let clients = self.shared.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<&Arc<ClientInfo>> = clients.values().filter(|c| c.matches(filter, now)).collect();
+        v.sort_by_key(|c| c.id);
+        v.iter().map(|c| c.line(now)).collect()
+    }
+
+    fn client_kill(&mut self, filter: &ClientFilter) -> usize {
+        let now = now_ms();
+        let clients = self.shared.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let mut n = 0;
+        for c in clients.values().filter(|c| c.matches(filter, now)) {
+            if c.id != self.me.id {
+                c.kill();
+            }
+            n += 1;
+        }
+        n
+    }
+
+    fn client_updated(&mut self, client: &ClientState) {
+        self.me.db.store(client.db, Ordering::Relaxed);
+        self.me.resp3.store(client.resp3, Ordering::Relaxed);
+        let mut t = self.me.text.lock().unwrap_or_else(|p| p.into_inner());
+        t.name = client.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+    }
+
+    fn info_section(&self, name: &str, ks: &KeyspaceStats) -> Option<String> {
+        let s = &self.shared;
+        let cfg = s.config.read().unwrap_or_else(|p| p.into_inner());
+        let now = now_ms();
+        let uptime = now.saturating_sub(s.started_ms) / 1000;
+        let mut o = String::new();
+        match name {
+            "server" => {
+                let _ = write!(
+                    o,
+                    "# Server\r\nredis_version:{}\r\nslotkv_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nshards:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n",
+                    slotkv_core::commands::connection_version(),
+                    env!("CARGO_PKG_VERSION"),
+                    std::env::consts::OS,
+                    std::env::consts::ARCH,
+                    std::process::id(),
+                    s.port,
+                    uptime,
+                    uptime / 86400,
+                    cfg.get("hz"),
+                    s.shards.len(),
+                    std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+                    cfg.file.clone().unwrap_or_default(),
+                );
+            }
+            "clients" => {
+                let _ = write!(
+                    o,
+                    "# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
+                    s.connected.load(Ordering::Relaxed),
+                    cfg.get("maxclients")
+                );
+            }
+            "memory" => {
+                let rss = rss_bytes();
+                let _ = write!(
+                    o,
+                    "# Memory\r\nused_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_policy:{}\r\n",
+                    human(rss),
+                    human(rss),
+                    cfg.get("maxmemory"),
+                    cfg.get("maxmemory-policy")
+                );
+            }
+            "persistence" => {
+                let _ = write!(
+                    o,
+                    "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_last_save_time:{}\r\naof_enabled:0\r\n",
+                    s.stats.dirty.load(Ordering::Relaxed),
+                    s.lastsave.load(Ordering::Relaxed)
+                );
+            }
+            "stats" => {
+                let _ = write!(
+                    o,
+                    "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n",
+                    s.stats.connections.load(Ordering::Relaxed),
+                    s.stats.commands.load(Ordering::Relaxed),
+                    s.stats.net_in.load(Ordering::Relaxed),
+                    s.stats.net_out.load(Ordering::Relaxed),
+                    s.stats.rejected.load(Ordering::Relaxed),
+                    ks.expired,
+                    ks.hits,
+                    ks.misses
+                );
+            }
+            "replication" => o.push_str("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"),
+            "cpu" => {
+                let (user, sys) = cpu_seconds();
+                let _ = write!(o, "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\n");
+            }
+            "cluster" => o.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            "modules" => o.push_str("# Modules\r\n"),
+            "errorstats" => o.push_str("# Errorstats\r\n"),
+            _ => return None,
+        }
+        Some(o)
+    }
+
+    fn config_get(&self, pattern: &[u8]) -> Vec<(String, String)> {
+        self.shared.config.read().unwrap_or_else(|p| p.into_inner()).matching(pattern)
+    }
+
+    fn config_set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), CmdError> {
+        let mut cfg = self.shared.config.write().unwrap_or_else(|p| p.into_inner());
+        cfg.set_runtime(pairs).map_err(CmdError::owned)?;
+        self.shared.max_bulk_len.store(cfg.get_i64("proto-max-bulk-len") as usize, Ordering::Relaxed);
+        self.shared.auth_required.store(!cfg.get("requirepass").is_empty(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn config_resetstat(&mut self) {
+        let st = &self.shared.stats;
+        for c in [&st.connections, &st.rejected, &st.commands, &st.net_in, &st.net_out] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn lastsave(&self) -> i64 {
+        self.shared.lastsave.load(Ordering::Relaxed)
+    }
+
+    fn shutdown(&mut self, save: Option<bool>) -> Result<(), CmdError> {
+        if save == Some(true) {
+            return Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
+        }
+        tracing::warn!("User requested shutdown...");
+        self.shared.request_shutdown();
+        Ok(())
+    }
+
+    fn now_micros(&self) -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    }
+}
+
+fn human(n: u64) -> String {
+    let f = n as f64;
+    if f >= (1u64 << 30) as f64 {
+        format!("{:.2}G", f / (1u64 << 30) as f64)
+    } else if f >= (1u64 << 20) as f64 {
+        format!("{:.2}M", f / (1u64 << 20) as f64)
+    } else if f >= 1024.0 {
+        format!("{:.2}K", f / 1024.0)
+    } else {
+        format!("{n}B")
+    }
+}
+
+/// Resident set size of this process, from /proc (0 where unavailable).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn cpu_seconds() -> (f64, f64) {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else { return (0.0, 0.0) };
+    let after = s.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = 100.0;
+    let get = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / tick;
+    (get(11), get(12))
+}

@@ -1,0 +1,198 @@
+//! The RESP server: listeners, connections, the shared state they use, and
+//! orderly shutdown.
+//!
+//! # Layout
+//! - [`shards`]: the keyspace split in slot ranges, and running a command on them
+//! - [`connection`]: one client: read, parse every buffered request, execute, write once
+//! - [`host`]: the services core commands ask of the server (clients, INFO, CONFIG)
+
+pub mod connection;
+pub mod host;
+pub mod shards;
+
+use crate::config::Config;
+use anyhow::{Context, Result};
+use host::ClientInfo;
+use shards::Shards;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Counters INFO reports.
+#[derive(Default)]
+pub struct Stats {
+    /// Connections accepted since start.
+    pub connections: AtomicU64,
+    /// Connections refused (maxclients).
+    pub rejected: AtomicU64,
+    /// Commands executed.
+    pub commands: AtomicU64,
+    /// Bytes read from clients.
+    pub net_in: AtomicU64,
+    /// Bytes written to clients.
+    pub net_out: AtomicU64,
+    /// Changes since the last save.
+    pub dirty: AtomicU64,
+}
+
+/// State shared by every connection and background task.
+pub struct Shared {
+    /// The keyspace.
+    pub shards: Shards,
+    /// The effective configuration.
+    pub config: RwLock<Config>,
+    /// Connected clients by id.
+    pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
+    /// Counters.
+    pub stats: Stats,
+    /// Next client id.
+    pub next_client_id: AtomicU64,
+    /// Connected clients.
+    pub connected: AtomicUsize,
+    /// `proto-max-bulk-len`, read by every connection's parser.
+    pub max_bulk_len: AtomicUsize,
+    /// `requirepass` is set.
+    pub auth_required: AtomicBool,
+    /// Unix ms at start.
+    pub started_ms: u64,
+    /// Unix seconds of the last save.
+    pub lastsave: AtomicI64,
+    /// Port actually bound.
+    pub port: u16,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Shared {
+    /// Asks every task to stop.
+    pub fn request_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// A receiver that sees `true` once shutdown is requested.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    listeners: Vec<TcpListener>,
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// Binds the configured addresses (`bind`, `port`; port 0 picks a free port).
+    pub async fn bind(config: Config) -> Result<Server> {
+        let port = config.get_i64("port") as u16;
+        let mut listeners = Vec::new();
+        let mut bound_port = port;
+        for addr in config.get("bind").split_whitespace() {
+            let addr = addr.trim_start_matches('-');
+            let sa: SocketAddr = format!("{}:{}", if addr.contains(':') { format!("[{addr}]") } else { addr.to_string() }, bound_port)
+                .parse()
+                .with_context(|| format!("invalid bind address '{addr}'"))?;
+            let l = TcpListener::bind(sa).await.with_context(|| format!("cannot listen on {sa}"))?;
+            bound_port = l.local_addr()?.port();
+            listeners.push(l);
+        }
+        anyhow::ensure!(!listeners.is_empty(), "no bind address configured");
+        let seed = now_ms() ^ (std::process::id() as u64) << 32;
+        let (tx, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            shards: Shards::new(config.get_i64("shards") as usize, config.get_i64("databases") as usize, seed),
+            max_bulk_len: AtomicUsize::new(config.get_i64("proto-max-bulk-len") as usize),
+            auth_required: AtomicBool::new(!config.get("requirepass").is_empty()),
+            config: RwLock::new(config),
+            clients: Mutex::new(HashMap::new()),
+            stats: Stats::default(),
+            next_client_id: AtomicU64::new(1),
+            connected: AtomicUsize::new(0),
+            started_ms: now_ms(),
+            lastsave: AtomicI64::new((now_ms() / 1000) as i64),
+            port: bound_port,
+            shutdown: tx,
+        });
+        Ok(Server { listeners, shared })
+    }
+
+    /// The addresses the server listens on.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
+    }
+
+    /// The shared state (for tests and the signal handler).
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// Serves until shutdown is requested, then closes every connection.
+    pub async fn run(self) -> Result<()> {
+        let shared = self.shared;
+        for addr in self.listeners.iter().filter_map(|l| l.local_addr().ok()) {
+            info!("Ready to accept connections tcp {addr}");
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for l in self.listeners {
+            tasks.spawn(accept_loop(l, shared.clone()));
+        }
+        tasks.spawn(expire_loop(shared.clone()));
+        let mut sig = shared.shutdown_signal();
+        let _ = sig.wait_for(|v| *v).await;
+        info!("shutting down");
+        // Give connections the chance to finish their current batch and close.
+        while tasks.join_next().await.is_some() {}
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while shared.connected.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        info!("bye");
+        Ok(())
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut sig = shared.shutdown_signal();
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = sig.wait_for(|v| *v) => return,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    connection::serve(stream, peer, shared).await;
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors or a transient error: back off briefly.
+                warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// Active expiry: `hz` times a second, each shard removes keys whose time has passed.
+async fn expire_loop(shared: Arc<Shared>) {
+    let mut sig = shared.shutdown_signal();
+    loop {
+        let hz = shared.config.read().map(|c| c.get_i64("hz")).unwrap_or(10).max(1) as u64;
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(1000 / hz)) => {}
+            _ = sig.wait_for(|v| *v) => return,
+        }
+        shared.shards.active_expire(now_ms(), 200);
+    }
+}
