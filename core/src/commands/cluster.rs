@@ -15,6 +15,8 @@ const fn cl(name: &'static str, arity: i32, flags: u32, summary: &'static str, s
         flags,
         keys: KeyPos::NONE,
         key_flags: &[],
+        key_specs: &[],
+        tips: &[],
         group: Group::Cluster,
         acl: &[],
         summary,
@@ -29,7 +31,7 @@ pub(crate) const SPECS: &[CommandSpec] = &[CommandSpec {
     subcommands: &[
         cl("keyslot", 3, STALE, "Returns the hash slot for a key.", "3.0.0", keyslot),
         cl("countkeysinslot", 3, STALE | KEYSPACE, "Returns the number of keys in a hash slot.", "3.0.0", countkeysinslot),
-        cl("getkeysinslot", 4, STALE | KEYSPACE, "Returns the key names in a hash slot.", "3.0.0", getkeysinslot),
+        CommandSpec { tips: &["nondeterministic_output"], ..cl("getkeysinslot", 4, STALE | KEYSPACE, "Returns the key names in a hash slot.", "3.0.0", getkeysinslot) },
         cl("help", 2, LOADING | STALE, "Returns helpful text about the different subcommands.", "5.0.0", help),
     ],
     flags: CONTAINER,

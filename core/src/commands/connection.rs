@@ -20,6 +20,8 @@ const fn conn(name: &'static str, arity: i32, flags: u32, summary: &'static str,
         flags,
         keys: KeyPos::NONE,
         key_flags: &[],
+        key_specs: &[],
+        tips: &[],
         group: C,
         acl: &[],
         summary,
@@ -31,8 +33,8 @@ const fn conn(name: &'static str, arity: i32, flags: u32, summary: &'static str,
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[
-    conn("ping", -1, FAST, "Returns the server's liveliness response.", "1.0.0", ping),
-    conn("echo", 2, FAST, "Returns the given string.", "1.0.0", echo),
+    CommandSpec { tips: &["request_policy:all_shards", "response_policy:all_succeeded"], ..conn("ping", -1, FAST, "Returns the server's liveliness response.", "1.0.0", ping) },
+    conn("echo", 2, LOADING | STALE | FAST, "Returns the given string.", "1.0.0", echo),
     conn("select", 2, LOADING | STALE | FAST, "Changes the selected database.", "1.0.0", select),
     conn("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, "Closes the connection.", "1.0.0", quit),
     conn("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "Resets the connection.", "6.2.0", reset),
@@ -43,8 +45,8 @@ pub(crate) const SPECS: &[CommandSpec] = &[
             conn("id", 2, NOSCRIPT | LOADING | STALE, "Returns the unique client ID of the connection.", "5.0.0", client_id),
             conn("setname", 3, NOSCRIPT | LOADING | STALE, "Sets the connection name.", "2.6.9", client_setname),
             conn("getname", 2, NOSCRIPT | LOADING | STALE, "Returns the name of the connection.", "2.6.9", client_getname),
-            CommandSpec { acl: &["@admin", "@dangerous"], ..conn("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, "Lists open connections.", "2.4.0", client_list) },
-            conn("info", 2, NOSCRIPT | LOADING | STALE, "Returns information about the connection.", "6.2.0", client_info),
+            CommandSpec { tips: &["nondeterministic_output"], acl: &["@admin", "@dangerous"], ..conn("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, "Lists open connections.", "2.4.0", client_list) },
+            CommandSpec { tips: &["nondeterministic_output"], ..conn("info", 2, NOSCRIPT | LOADING | STALE, "Returns information about the connection.", "6.2.0", client_info) },
             conn("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, "Terminates open connections.", "2.4.0", client_kill),
             conn("help", 2, LOADING | STALE, "Returns helpful text about the different subcommands.", "5.0.0", client_help),
         ],
@@ -70,7 +72,7 @@ fn echo(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 fn select(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let n = int_arg(args.get(1))?;
     if n > i32::MAX as i64 || n < i32::MIN as i64 {
-        return Err(CmdError::msg("ERR value is out of range"));
+        return Err(CmdError::msg("ERR value is out of range, value must between -2147483648 and 2147483647"));
     }
     if n < 0 || n as usize >= ctx.data.databases().max(ctx.host_databases()) {
         return Err(CmdError::DbIndexOutOfRange);

@@ -21,16 +21,16 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     cmd!("hget", 3, READONLY | FAST, KeyPos::ONE, RO, H, "Returns the value of a field in a hash.", "2.0.0", "O(1)", hget),
     cmd!("hmget", -3, READONLY | FAST, KeyPos::ONE, RO, H, "Returns the values of all fields in a hash.", "2.0.0", "O(N) where N is the number of fields being requested.", hmget),
     cmd!("hdel", -3, WRITE | FAST, KeyPos::ONE, &["RW", "delete"], H, "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "2.0.0", "O(N) where N is the number of fields to be removed.", hdel),
-    cmd!("hexists", 3, READONLY | FAST, KeyPos::ONE, RO, H, "Determines whether a field exists in a hash.", "2.0.0", "O(1)", hexists),
+    cmd!("hexists", 3, READONLY | FAST, KeyPos::ONE, &["RO"], H, "Determines whether a field exists in a hash.", "2.0.0", "O(1)", hexists),
     cmd!("hlen", 2, READONLY | FAST, KeyPos::ONE, &["RO"], H, "Returns the number of fields in a hash.", "2.0.0", "O(1)", hlen),
-    cmd!("hgetall", 2, READONLY, KeyPos::ONE, RO, H, "Returns all fields and values in a hash.", "2.0.0", "O(N) where N is the size of the hash.", hgetall),
-    cmd!("hkeys", 2, READONLY, KeyPos::ONE, RO, H, "Returns all fields in a hash.", "2.0.0", "O(N) where N is the size of the hash.", hkeys),
-    cmd!("hvals", 2, READONLY, KeyPos::ONE, RO, H, "Returns all values in a hash.", "2.0.0", "O(N) where N is the size of the hash.", hvals),
+    CommandSpec { tips: &["nondeterministic_output_order"], ..cmd!("hgetall", 2, READONLY, KeyPos::ONE, RO, H, "Returns all fields and values in a hash.", "2.0.0", "O(N) where N is the size of the hash.", hgetall) },
+    CommandSpec { tips: &["nondeterministic_output_order"], ..cmd!("hkeys", 2, READONLY, KeyPos::ONE, RO, H, "Returns all fields in a hash.", "2.0.0", "O(N) where N is the size of the hash.", hkeys) },
+    CommandSpec { tips: &["nondeterministic_output_order"], ..cmd!("hvals", 2, READONLY, KeyPos::ONE, RO, H, "Returns all values in a hash.", "2.0.0", "O(N) where N is the size of the hash.", hvals) },
     cmd!("hincrby", 4, WRITE | DENYOOM | FAST, KeyPos::ONE, &["RW", "access", "update"], H, "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "2.0.0", "O(1)", hincrby),
     cmd!("hincrbyfloat", 4, WRITE | DENYOOM | FAST, KeyPos::ONE, &["RW", "access", "update"], H, "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "2.6.0", "O(1)", hincrbyfloat),
-    cmd!("hstrlen", 3, READONLY | FAST, KeyPos::ONE, RO, H, "Returns the length of the value of a field.", "3.2.0", "O(1)", hstrlen),
-    cmd!("hrandfield", -2, READONLY, KeyPos::ONE, RO, H, "Returns one or more random fields from a hash.", "6.2.0", "O(N) where N is the number of fields returned", hrandfield),
-    cmd!("hscan", -3, READONLY, KeyPos::ONE, RO, H, "Iterates over fields and values of a hash.", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", hscan),
+    cmd!("hstrlen", 3, READONLY | FAST, KeyPos::ONE, &["RO"], H, "Returns the length of the value of a field.", "3.2.0", "O(1)", hstrlen),
+    CommandSpec { tips: &["nondeterministic_output"], ..cmd!("hrandfield", -2, READONLY, KeyPos::ONE, RO, H, "Returns one or more random fields from a hash.", "6.2.0", "O(N) where N is the number of fields returned", hrandfield) },
+    CommandSpec { tips: &["nondeterministic_output"], ..cmd!("hscan", -3, READONLY, KeyPos::ONE, RO, H, "Iterates over fields and values of a hash.", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", hscan) },
 ];
 
 fn pairs_ok(args: &Args<'_>, name: &str) -> CmdResult {
@@ -227,7 +227,7 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     let count = match parse_i64(args.get(2)) {
         Some(c) if c > i64::MIN => c,
-        Some(_) => return Err(CmdError::msg("ERR value is out of range")),
+        Some(_) => return Err(CmdError::msg("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")),
         None => return Err(CmdError::NotInteger),
     };
     let withvalues = match args.len() {
@@ -285,13 +285,23 @@ pub(crate) struct ScanOpts<'a> {
     pub kind: Option<&'a [u8]>,
 }
 
-/// Parses a cursor (`ERR invalid cursor`).
+/// Parses a cursor as Redis does with `strtoul`: optional sign (a negative
+/// cursor wraps around), decimal digits, nothing else; an empty string is 0.
 pub(crate) fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
-    let s = std::str::from_utf8(a).map_err(|_| CmdError::msg("ERR invalid cursor"))?;
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(CmdError::msg("ERR invalid cursor"));
+    let bad = || CmdError::msg("ERR invalid cursor");
+    let (neg, digits) = match a.first() {
+        Some(b'-') => (true, &a[1..]),
+        Some(b'+') => (false, &a[1..]),
+        _ => (false, a),
+    };
+    if a.is_empty() {
+        return Ok(0);
     }
-    s.parse::<u64>().map_err(|_| CmdError::msg("ERR invalid cursor"))
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let v: u64 = std::str::from_utf8(digits).map_err(|_| bad())?.parse().map_err(|_| bad())?;
+    Ok(if neg { v.wrapping_neg() } else { v })
 }
 
 pub(crate) fn parse_scan_opts<'a>(args: &Args<'a>, from: usize, allow_type: bool) -> Result<ScanOpts<'a>, CmdError> {

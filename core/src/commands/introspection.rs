@@ -1,6 +1,6 @@
 //! COMMAND and its subcommands, generated from the command table alone.
 
-use super::spec::{flags, flags::*, CommandSpec, Group, KeyPos};
+use super::spec::{flags, flags::*, CommandSpec, Group, KeyPos, KeySpec};
 use super::util::is_kw;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
@@ -14,6 +14,8 @@ const fn intro(name: &'static str, arity: i32, summary: &'static str, since: &'s
         flags: LOADING | STALE,
         keys: KeyPos::NONE,
         key_flags: &[],
+        key_specs: &[],
+        tips: &[],
         group: Group::Server,
         acl: &["@connection"],
         summary,
@@ -27,13 +29,14 @@ const fn intro(name: &'static str, arity: i32, summary: &'static str, since: &'s
 pub(crate) const SPECS: &[CommandSpec] = &[CommandSpec {
     subcommands: &[
         intro("count", 2, "Returns a count of commands.", "2.8.13", count),
-        intro("info", -2, "Returns information about one, multiple or all commands.", "2.8.13", info),
-        intro("docs", -2, "Returns documentary information about one, multiple or all commands.", "7.0.0", docs),
-        intro("getkeys", -3, "Extracts the key names from an arbitrary command.", "2.8.13", getkeys),
-        intro("list", -2, "Returns a list of command names.", "7.0.0", list),
+        CommandSpec { tips: &["nondeterministic_output_order"], ..intro("info", -2, "Returns information about one, multiple or all commands.", "2.8.13", info) },
+        CommandSpec { tips: &["nondeterministic_output_order"], ..intro("docs", -2, "Returns documentary information about one, multiple or all commands.", "7.0.0", docs) },
+        intro("getkeys", -4, "Extracts the key names from an arbitrary command.", "2.8.13", getkeys),
+        CommandSpec { tips: &["nondeterministic_output_order"], ..intro("list", -2, "Returns a list of command names.", "7.0.0", list) },
         intro("help", 2, "Returns helpful text about the different subcommands.", "5.0.0", help),
     ],
     flags: CONTAINER | LOADING | STALE,
+    tips: &["nondeterministic_output_order"],
     ..intro("command", -1, "Returns detailed information about all commands.", "2.8.13", all_info)
 }];
 
@@ -56,42 +59,62 @@ fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec)
     for cat in cats {
         out.simple(cat.as_bytes());
     }
-    out.array(0); // tips
-    if first > 0 {
-        out.array(1);
-        out.map(3);
-        out.bulk(b"flags");
-        out.set(c.key_flags.len());
-        for f in c.key_flags {
-            out.simple(f.as_bytes());
-        }
-        out.bulk(b"begin_search");
-        out.map(2);
-        out.bulk(b"type");
-        out.bulk(b"index");
-        out.bulk(b"spec");
-        out.map(1);
-        out.bulk(b"index");
-        out.int(first as i64);
-        out.bulk(b"find_keys");
-        out.map(2);
-        out.bulk(b"type");
-        out.bulk(b"range");
-        out.bulk(b"spec");
-        out.map(3);
-        out.bulk(b"lastkey");
-        out.int(if last < 0 { last as i64 } else { (last - first) as i64 });
-        out.bulk(b"keystep");
-        out.int(step as i64);
-        out.bulk(b"limit");
-        out.int(0);
-    } else {
-        out.array(0);
+    // Redis sends tips, key specs and subcommands as sets (arrays in RESP2).
+    out.set(c.tips.len());
+    for tip in c.tips {
+        out.bulk(tip.as_bytes());
     }
-    out.array(c.subcommands.len());
+    let derived;
+    let specs: &[KeySpec] = if !c.key_specs.is_empty() {
+        c.key_specs
+    } else if first > 0 {
+        let lastkey = if last < 0 { last } else { last - first };
+        derived = [KeySpec { begin: first, lastkey, step, flags: c.key_flags, notes: None }];
+        &derived
+    } else {
+        &[]
+    };
+    out.set(specs.len());
+    for ks in specs {
+        key_spec(out, ks);
+    }
+    out.set(c.subcommands.len());
     for s in c.subcommands {
         info_entry(out, Some(c), s);
     }
+}
+
+fn key_spec(out: &mut ReplyBuf, ks: &KeySpec) {
+    out.map(3 + ks.notes.is_some() as usize);
+    if let Some(n) = ks.notes {
+        out.bulk(b"notes");
+        out.bulk(n.as_bytes());
+    }
+    out.bulk(b"flags");
+    out.set(ks.flags.len());
+    for f in ks.flags {
+        out.simple(f.as_bytes());
+    }
+    out.bulk(b"begin_search");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"index");
+    out.bulk(b"spec");
+    out.map(1);
+    out.bulk(b"index");
+    out.int(ks.begin as i64);
+    out.bulk(b"find_keys");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"range");
+    out.bulk(b"spec");
+    out.map(3);
+    out.bulk(b"lastkey");
+    out.int(ks.lastkey as i64);
+    out.bulk(b"keystep");
+    out.int(ks.step as i64);
+    out.bulk(b"limit");
+    out.int(0);
 }
 
 fn all_info(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {

@@ -1,7 +1,7 @@
 //! Generic key commands: existence, deletion, renaming, expiry, iteration.
 
 use super::hashes::{parse_cursor, parse_scan_opts};
-use super::spec::{flags::*, CommandSpec, Group, KeyPos};
+use super::spec::{flags::*, CommandSpec, Group, KeyPos, KeySpec};
 use super::strings::cmd;
 use super::util::{int_arg, is_kw};
 use crate::error::{CmdError, CmdResult};
@@ -20,6 +20,8 @@ const fn sub(name: &'static str, arity: i32, flags: u32, summary: &'static str, 
         flags,
         keys: KeyPos { first: 2, last: 2, step: 1 },
         key_flags: &["RO"],
+        key_specs: &[],
+        tips: &[],
         group: G,
         acl: &[],
         summary,
@@ -31,42 +33,46 @@ const fn sub(name: &'static str, arity: i32, flags: u32, summary: &'static str, 
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[
-    cmd!("del", -2, WRITE, KeyPos::ALL, &["RM", "delete"], G, "Deletes one or more keys.", "1.0.0", "O(N) where N is the number of keys that will be removed.", del),
-    cmd!("unlink", -2, WRITE | FAST, KeyPos::ALL, &["RM", "delete"], G, "Asynchronously deletes one or more keys.", "4.0.0", "O(1) for each key removed regardless of its size.", del),
-    cmd!("exists", -2, READONLY | FAST, KeyPos::ALL, RO, G, "Determines whether one or more keys exist.", "1.0.0", "O(N) where N is the number of keys to check.", exists),
+    CommandSpec { tips: &["request_policy:multi_shard", "response_policy:agg_sum"], ..cmd!("del", -2, WRITE, KeyPos::ALL, &["RM", "delete"], G, "Deletes one or more keys.", "1.0.0", "O(N) where N is the number of keys that will be removed.", del) },
+    CommandSpec { tips: &["request_policy:multi_shard", "response_policy:agg_sum"], ..cmd!("unlink", -2, WRITE | FAST, KeyPos::ALL, &["RM", "delete"], G, "Asynchronously deletes one or more keys.", "4.0.0", "O(1) for each key removed regardless of its size.", del) },
+    CommandSpec { tips: &["request_policy:multi_shard", "response_policy:agg_sum"], ..cmd!("exists", -2, READONLY | FAST, KeyPos::ALL, RO, G, "Determines whether one or more keys exist.", "1.0.0", "O(N) where N is the number of keys to check.", exists) },
     cmd!("type", 2, READONLY | FAST, KeyPos::ONE, RO, G, "Determines the type of value stored at a key.", "1.0.0", "O(1)", type_),
-    cmd!("keys", 2, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Returns all key names that match a pattern.", "1.0.0", "O(N) with N being the number of keys in the database.", keys),
-    cmd!("scan", -2, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Iterates over the key names in the database.", "2.8.0", "O(1) for every call. O(N) for a complete iteration.", scan),
-    cmd!("randomkey", 1, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Returns a random key name from the database.", "1.0.0", "O(1)", randomkey),
-    cmd!("rename", 3, WRITE, KeyPos::ALL, &["RW", "access", "delete"], G, "Renames a key and overwrites the destination.", "1.0.0", "O(1)", rename),
-    cmd!("renamenx", 3, WRITE | FAST, KeyPos::ALL, &["RW", "access", "delete"], G, "Renames a key only when the target key name doesn't exist.", "1.0.0", "O(1)", renamenx),
+    CommandSpec { acl: &["@dangerous"], tips: &["request_policy:all_shards", "nondeterministic_output_order"], ..cmd!("keys", 2, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Returns all key names that match a pattern.", "1.0.0", "O(N) with N being the number of keys in the database.", keys) },
+    CommandSpec { tips: &["nondeterministic_output", "request_policy:special"], ..cmd!("scan", -2, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Iterates over the key names in the database.", "2.8.0", "O(1) for every call. O(N) for a complete iteration.", scan) },
+    CommandSpec { tips: &["request_policy:all_shards", "nondeterministic_output"], ..cmd!("randomkey", 1, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Returns a random key name from the database.", "1.0.0", "O(1)", randomkey) },
+    CommandSpec { key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["OW", "update"])], ..cmd!("rename", 3, WRITE, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access", "delete"], G, "Renames a key and overwrites the destination.", "1.0.0", "O(1)", rename) },
+    CommandSpec { key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["OW", "insert"])], ..cmd!("renamenx", 3, WRITE | FAST, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access", "delete"], G, "Renames a key only when the target key name doesn't exist.", "1.0.0", "O(1)", renamenx) },
     cmd!("expire", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key in seconds.", "1.0.0", "O(1)", expire),
     cmd!("pexpire", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key in milliseconds.", "2.6.0", "O(1)", pexpire),
     cmd!("expireat", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0", "O(1)", expireat),
     cmd!("pexpireat", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0", "O(1)", pexpireat),
-    cmd!("ttl", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time in seconds of a key.", "1.0.0", "O(1)", ttl),
-    cmd!("pttl", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time in milliseconds of a key.", "2.6.0", "O(1)", pttl),
+    CommandSpec { tips: &["nondeterministic_output"], ..cmd!("ttl", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time in seconds of a key.", "1.0.0", "O(1)", ttl) },
+    CommandSpec { tips: &["nondeterministic_output"], ..cmd!("pttl", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time in milliseconds of a key.", "2.6.0", "O(1)", pttl) },
     cmd!("expiretime", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time of a key as a Unix timestamp.", "7.0.0", "O(1)", expiretime),
     cmd!("pexpiretime", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", "O(1)", pexpiretime),
     cmd!("persist", 2, WRITE | FAST, KeyPos::ONE, RW, G, "Removes the expiration time of a key.", "2.2.0", "O(1)", persist),
-    cmd!("touch", -2, READONLY | FAST, KeyPos::ALL, RO, G, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", "O(N) where N is the number of keys that will be touched.", exists),
-    cmd!("copy", -3, WRITE | DENYOOM, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access"], G, "Copies the value of a key to a new key.", "6.2.0", "O(N) worst case for collections, where N is the number of nested items.", copy),
+    CommandSpec { tips: &["request_policy:multi_shard", "response_policy:agg_sum"], ..cmd!("touch", -2, READONLY | FAST, KeyPos::ALL, RO, G, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", "O(N) where N is the number of keys that will be touched.", exists) },
+    CommandSpec { key_specs: &[KeySpec::at(1, &["RO", "access"]), KeySpec::at(2, &["OW", "update"])], ..cmd!("copy", -3, WRITE | DENYOOM, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access"], G, "Copies the value of a key to a new key.", "6.2.0", "O(N) worst case for collections, where N is the number of nested items.", copy) },
     CommandSpec {
         name: "object",
         arity: -2,
         flags: CONTAINER,
         keys: KeyPos::NONE,
         key_flags: &[],
+        key_specs: &[],
+        tips: &[],
         group: G,
         acl: &[],
         summary: "A container for object introspection commands.",
         since: "2.2.3",
         complexity: "Depends on subcommand.",
         subcommands: &[
-            sub("encoding", 3, READONLY, "Returns the internal encoding of a Redis object.", object_encoding),
+            CommandSpec { tips: &["nondeterministic_output"], ..sub("encoding", 3, READONLY, "Returns the internal encoding of a Redis object.", object_encoding) },
             CommandSpec {
                 keys: KeyPos::NONE,
                 key_flags: &[],
+                key_specs: &[],
+                tips: &[],
                 flags: LOADING | STALE,
                 ..sub("help", 2, 0, "Returns helpful text about the different subcommands.", object_help)
             },

@@ -137,6 +137,29 @@ impl KeyPos {
     pub const ALL: KeyPos = KeyPos { first: 1, last: -1, step: 1 };
 }
 
+/// A key specification as COMMAND INFO shows it: where a group of keys starts,
+/// how far it goes, and what the command does with those keys.
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpec {
+    /// Index of the first key.
+    pub begin: i32,
+    /// Last key relative to `begin` (0: just one), or negative from the end.
+    pub lastkey: i32,
+    /// Distance between keys.
+    pub step: i32,
+    /// Access flags (`RO`, `RW`, `OW`, `RM`, `access`, `update`, `insert`, `delete`).
+    pub flags: &'static [&'static str],
+    /// Explanation shown in COMMAND INFO, if any.
+    pub notes: Option<&'static str>,
+}
+
+impl KeySpec {
+    /// One key at `begin`.
+    pub const fn at(begin: i32, flags: &'static [&'static str]) -> KeySpec {
+        KeySpec { begin, lastkey: 0, step: 1, flags, notes: None }
+    }
+}
+
 /// One command, declared once: everything that routes, checks, documents or
 /// runs it reads this.
 pub struct CommandSpec {
@@ -148,8 +171,14 @@ pub struct CommandSpec {
     pub flags: u32,
     /// Key positions.
     pub keys: KeyPos,
-    /// Key-spec flags for COMMAND INFO (`RO`/`RW`/`OW`/`RM` and access kinds).
+    /// Key-spec flags for COMMAND INFO (`RO`/`RW`/`OW`/`RM` and access kinds),
+    /// when one key spec covering [`KeyPos`] describes the command.
     pub key_flags: &'static [&'static str],
+    /// Explicit key specs, for commands whose keys have different roles
+    /// (RENAME's source and destination); when empty, derived from `keys` and `key_flags`.
+    pub key_specs: &'static [KeySpec],
+    /// Hints for clients and proxies (`request_policy:all_shards`, `nondeterministic_output`).
+    pub tips: &'static [&'static str],
     /// Group (documentation and ACL category).
     pub group: Group,
     /// Extra ACL categories beyond those implied by flags and group.
@@ -189,9 +218,10 @@ impl CommandSpec {
         (first..end.max(first)).step_by(step)
     }
 
-    /// ACL categories: from flags, then group, then the extra ones.
+    /// ACL categories, implied by the flags and the group plus the extra ones, in
+    /// the order Redis lists them.
     pub fn acl_categories(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
+        let mut v: Vec<&'static str> = Vec::new();
         if self.has(flags::WRITE) {
             v.push("@write");
         }
@@ -199,7 +229,9 @@ impl CommandSpec {
             v.push("@read");
         }
         if let Some(c) = self.group.acl_category() {
-            v.push(c);
+            if !self.has(flags::CONTAINER) {
+                v.push(c);
+            }
         }
         if self.has(flags::ADMIN) {
             v.push("@admin");
@@ -211,6 +243,15 @@ impl CommandSpec {
                 v.push(c);
             }
         }
+        v.sort_by_key(|c| ACL_ORDER.iter().position(|o| o == c).unwrap_or(usize::MAX));
         v
     }
+
 }
+
+/// ACL categories in Redis's order (the order COMMAND INFO lists them in).
+pub const ACL_ORDER: &[&str] = &[
+    "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string", "@bitmap",
+    "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking", "@dangerous",
+    "@connection", "@transaction", "@scripting",
+];
