@@ -30,6 +30,8 @@ pub struct ClientState {
     pub close_after_reply: bool,
     /// Library name and version (CLIENT SETINFO).
     pub lib: (String, String),
+    /// The command running now (CLIENT LIST shows it as `cmd=`).
+    pub current: Option<Resolved>,
 }
 
 impl ClientState {
@@ -43,6 +45,7 @@ impl ClientState {
             authenticated: !auth_required,
             close_after_reply: false,
             lib: Default::default(),
+            current: None,
         }
     }
 }
@@ -132,6 +135,7 @@ pub fn execute(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
         return;
     }
     ctx.out.resp3 = ctx.client.resp3;
+    ctx.client.current = Some(cmd);
     if let Err(e) = (spec.handler)(ctx, args) {
         ctx.out.error(&e.text());
     }

@@ -66,7 +66,11 @@ fn main() -> Result<()> {
         }
     };
     let filter = cli.log_level.clone().unwrap_or_else(|| level_of(config.get("loglevel")).to_string());
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::new(filter)).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(filter))
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
 
     let threads = match config.get_i64("io-threads") {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),

@@ -111,6 +111,12 @@ pub fn resolve(args: &Args<'_>) -> Result<Resolved, CmdError> {
     Ok(Resolved { spec, parent: None })
 }
 
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&full_name(self.parent, self.spec))
+    }
+}
+
 fn trunc(b: &[u8], n: usize) -> String {
     String::from_utf8_lossy(&b[..b.len().min(n)]).into_owned()
 }

@@ -143,6 +143,9 @@ impl Host for ServerHost<'_> {
         self.me.resp3.store(client.resp3, Ordering::Relaxed);
         let mut t = self.me.text.lock().unwrap_or_else(|p| p.into_inner());
         t.name = client.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+        if let Some(cmd) = client.current {
+            t.last_cmd = slotkv_core::commands::full_name(cmd.parent, cmd.spec);
+        }
     }
 
     fn info_section(&self, name: &str, ks: &KeyspaceStats) -> Option<String> {

@@ -1,0 +1,111 @@
+//! Connections and the process: CLIENT commands, limits, shutdown.
+
+use crate::util::{resp, TestServer};
+use std::time::Duration;
+
+#[test]
+fn client_kill_closes_the_other_connection() {
+    let srv = TestServer::start(&[]);
+    let mut victim = srv.raw();
+    victim.send(&resp(&[b"CLIENT", b"ID"]));
+    let line = String::from_utf8(victim.read_until(b"\r\n")).unwrap();
+    let id = line.trim().trim_start_matches(':').to_string();
+    let mut killer = srv.client();
+    let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(&id).query(&mut killer).unwrap();
+    assert_eq!(n, 1);
+    assert!(victim.closed());
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut killer).unwrap();
+    assert!(!list.contains(&format!("id={id} ")), "{list}");
+}
+
+#[test]
+fn client_setname_shows_in_client_list() {
+    let srv = TestServer::start(&[]);
+    let mut con = srv.client();
+    let _: () = redis::cmd("CLIENT").arg("SETNAME").arg("worker-1").query(&mut con).unwrap();
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+    assert!(list.contains("name=worker-1 "), "{list}");
+    assert!(list.contains("cmd=client|list"), "{list}");
+}
+
+#[test]
+fn maxclients_refuses_extra_connections() {
+    let srv = TestServer::start(&["--maxclients", "1"]);
+    let mut first = srv.raw();
+    first.send(&resp(&[b"PING"]));
+    first.expect(b"+PONG\r\n");
+    let mut second = srv.raw();
+    second.expect(b"-ERR max number of clients reached\r\n");
+    assert!(second.closed());
+}
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let srv = TestServer::start(&["--timeout", "1"]);
+    let mut c = srv.raw();
+    c.send(&resp(&[b"PING"]));
+    c.expect(b"+PONG\r\n");
+    c.s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    assert!(c.closed());
+}
+
+#[test]
+fn quit_replies_then_closes() {
+    let srv = TestServer::start(&[]);
+    let mut c = srv.raw();
+    let mut req = resp(&[b"QUIT"]);
+    req.extend(resp(&[b"PING"]));
+    c.send(&req);
+    c.expect(b"+OK\r\n");
+    assert!(c.closed());
+}
+
+#[test]
+fn shutdown_command_stops_the_server() {
+    let mut srv = TestServer::start(&[]);
+    let mut c = srv.raw();
+    c.send(&resp(&[b"SHUTDOWN", b"NOSAVE"]));
+    assert!(c.closed());
+    assert_eq!(srv.wait_exit(), Some(0));
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let mut srv = TestServer::start(&[]);
+    let mut idle = srv.raw();
+    idle.send(&resp(&[b"PING"]));
+    idle.expect(b"+PONG\r\n");
+    assert_eq!(srv.terminate(), Some(0));
+    assert!(idle.closed());
+}
+
+#[test]
+fn auth_is_required_when_requirepass_is_set() {
+    let srv = TestServer::start(&["--requirepass", "s3cret"]);
+    let mut c = srv.raw();
+    c.send(&resp(&[b"GET", b"k"]));
+    c.expect(b"-NOAUTH Authentication required.\r\n");
+    c.send(&resp(&[b"AUTH", b"wrong"]));
+    c.expect(b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    c.send(&resp(&[b"AUTH", b"s3cret"]));
+    c.expect(b"+OK\r\n");
+    c.send(&resp(&[b"GET", b"k"]));
+    c.expect(b"$-1\r\n");
+    let mut h = srv.raw();
+    h.send(&resp(&[b"HELLO", b"3", b"AUTH", b"default", b"s3cret"]));
+    let reply = h.read_until(b"$7\r\nmodules\r\n*0\r\n");
+    assert!(reply.starts_with(b"%7\r\n"));
+}
+
+#[test]
+fn info_has_the_sections_clients_read() {
+    let srv = TestServer::start(&[]);
+    let mut con = srv.client();
+    let _: () = redis::cmd("SET").arg("a").arg(1).arg("EX").arg(100).query(&mut con).unwrap();
+    let info: String = redis::cmd("INFO").query(&mut con).unwrap();
+    for needle in ["# Server\r\n", "redis_version:", "# Clients\r\n", "connected_clients:1", "# Memory\r\n", "used_memory:", "# Stats\r\n", "# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=0\r\n"] {
+        assert!(info.contains(needle), "missing {needle:?} in {info}");
+    }
+    let only: String = redis::cmd("INFO").arg("keyspace").query(&mut con).unwrap();
+    assert!(only.starts_with("# Keyspace\r\n") && !only.contains("# Server"));
+}

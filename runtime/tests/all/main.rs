@@ -1,0 +1,9 @@
+//! Integration tests: the real `slotkv` binary on a free port, driven by the
+//! `redis` crate and by raw protocol bytes. One test binary, one module per topic.
+
+mod util;
+
+mod config;
+mod keyspace;
+mod lifecycle;
+mod protocol;
