@@ -73,10 +73,19 @@ fn main() -> Result<()> {
         .init();
 
     let threads = match config.get_i64("io-threads") {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        // Auto: half the cores, leaving the rest to the kernel's network work
+        // (and, on a shared machine, to the clients).
+        0 => (std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) / 2).max(1),
         n => n as usize,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
+    // One I/O thread runs on a current-thread runtime: no work-stealing
+    // bookkeeping and no cross-thread wake-ups, which on a small machine shared
+    // with its clients is the fastest arrangement.
+    let rt = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?
+    };
     rt.block_on(async move {
         let server = Server::bind(config).await?;
         let shared = server.shared();

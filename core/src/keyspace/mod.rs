@@ -294,29 +294,38 @@ impl Keyspace {
     /// keys it removed.
     pub fn active_expire(&mut self, now: u64, budget: usize) -> usize {
         let (mut db, mut slot) = self.expire_cursor;
-        let total = self.dbs.len() * self.slot_count;
-        let (mut examined, mut removed, mut visited) = (0usize, 0usize, 0usize);
+        let (mut examined, mut removed) = (0usize, 0usize);
         let mut expired: Vec<ByteString> = Vec::new();
-        while examined < budget && visited < total {
-            if let Some(d) = self.dbs[db].as_mut() {
-                let dict = &mut d.slots[slot];
-                if !dict.expires.is_empty() {
-                    examined += dict.expires.len();
-                    expired.extend(dict.expires.iter().filter(|(_, &t)| t <= now).map(|(k, _)| k.clone()));
-                    for k in expired.drain(..) {
-                        dict.expires.remove(k.as_slice());
-                        dict.keys.remove(k.as_slice());
-                        d.keys -= 1;
-                        d.expires -= 1;
-                        removed += 1;
-                    }
+        // Bounded work per step: at most `budget` entries examined and one pass
+        // over the slots of each database; databases without expiring keys are
+        // skipped whole.
+        let mut slots_left = self.slot_count.max(1) * 2;
+        let mut dbs_left = self.dbs.len();
+        while examined < budget && slots_left > 0 && dbs_left > 0 {
+            let Some(d) = self.dbs[db].as_mut().filter(|d| d.expires > 0) else {
+                db = (db + 1) % self.dbs.len();
+                slot = 0;
+                dbs_left -= 1;
+                continue;
+            };
+            let dict = &mut d.slots[slot];
+            if !dict.expires.is_empty() {
+                examined += dict.expires.len();
+                expired.extend(dict.expires.iter().filter(|(_, &t)| t <= now).map(|(k, _)| k.clone()));
+                for k in expired.drain(..) {
+                    dict.expires.remove(k.as_slice());
+                    dict.keys.remove(k.as_slice());
+                    d.keys -= 1;
+                    d.expires -= 1;
+                    removed += 1;
                 }
             }
-            visited += 1;
+            slots_left -= 1;
             slot += 1;
             if slot == self.slot_count {
                 slot = 0;
                 db = (db + 1) % self.dbs.len();
+                dbs_left -= 1;
             }
         }
         self.expire_cursor = (db, slot);

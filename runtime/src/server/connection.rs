@@ -52,17 +52,18 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
     let mut out = ReplyBuf::new(false);
     let mut parser = RequestParser::new(limits(shared));
     let mut argv = Argv::new();
-    let mut client = ClientState::new(info.id, shared.auth_required.load(Ordering::Relaxed));
+    let mut client = ClientState::new(info.id, shared.hot.auth_required.load(Ordering::Relaxed));
     let mut rng = Rng::new(now_ms() ^ info.id.rotate_left(32));
     let mut shutdown = shared.shutdown_signal();
     loop {
-        let idle = shared.config.read().map(|c| c.get_i64("timeout")).unwrap_or(0);
-        let idle = if idle > 0 { Duration::from_secs(idle as u64) } else { Duration::from_secs(u64::MAX / 4) };
+        let idle = shared.hot.timeout.load(Ordering::Relaxed);
         let n = tokio::select! {
             r = stream.read_buf(&mut buf) => r?,
             _ = info.kill.notified() => return Ok(()),
             _ = shutdown.wait_for(|v| *v) => return Ok(()),
-            _ = tokio::time::sleep(idle) => return Ok(()),
+            // A timer only when idle clients are to be closed: it costs a timer
+            // registration per read.
+            _ = tokio::time::sleep(Duration::from_secs(idle)), if idle > 0 => return Ok(()),
         };
         if n == 0 {
             return Ok(());
@@ -70,10 +71,10 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
         if info.killed.load(Ordering::Relaxed) {
             return Ok(());
         }
-        shared.stats.net_in.fetch_add(n as u64, Ordering::Relaxed);
+        shared.stats.net_in.add(info.id, n as u64);
         parser.set_limits(limits(shared));
 
-        let requirepass = if shared.auth_required.load(Ordering::Relaxed) {
+        let requirepass = if shared.hot.auth_required.load(Ordering::Relaxed) {
             shared.config.read().ok().map(|c| c.get("requirepass").as_bytes().to_vec()).filter(|p| !p.is_empty())
         } else {
             None
@@ -104,7 +105,7 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
                         break;
                     }
                     if out.len() >= FLUSH_THRESHOLD {
-                        write_out(stream, &mut out, shared).await?;
+                        write_out(stream, &mut out, shared, info.id).await?;
                     }
                 }
                 Ok(None) => break,
@@ -116,23 +117,21 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
             }
         }
         buf.advance(consumed);
-        write_out(stream, &mut out, shared).await?;
+        write_out(stream, &mut out, shared, info.id).await?;
         if commands > 0 {
-            shared.stats.commands.fetch_add(commands, Ordering::Relaxed);
+            shared.stats.commands.add(info.id, commands);
             info.last_ms.store(now, Ordering::Relaxed);
             if dirty > 0 {
-                shared.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
+                shared.stats.dirty.add(info.id, dirty);
             }
-            if let Some(cmd) = last_cmd {
-                let name = slotkv_core::commands::full_name(cmd.parent, cmd.spec);
-                info.text.lock().unwrap_or_else(|p| p.into_inner()).last_cmd = name;
+            if last_cmd.is_some() {
+                info.text.lock().unwrap_or_else(|p| p.into_inner()).last_cmd = last_cmd;
             }
         }
         if close {
             return Ok(());
         }
-        let qlimit = shared.config.read().map(|c| c.get_i64("client-query-buffer-limit")).unwrap_or(1 << 30) as usize;
-        if buf.len() > qlimit {
+        if buf.len() > shared.hot.query_limit.load(Ordering::Relaxed) {
             tracing::warn!("closing client {} that reached max query buffer length", info.id);
             return Ok(());
         }
@@ -140,15 +139,15 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
 }
 
 fn limits(shared: &Shared) -> RequestLimits {
-    RequestLimits { max_bulk_len: shared.max_bulk_len.load(Ordering::Relaxed), ..RequestLimits::default() }
+    RequestLimits { max_bulk_len: shared.hot.max_bulk_len.load(Ordering::Relaxed), ..RequestLimits::default() }
 }
 
-async fn write_out(stream: &mut TcpStream, out: &mut ReplyBuf, shared: &Shared) -> std::io::Result<()> {
+async fn write_out(stream: &mut TcpStream, out: &mut ReplyBuf, shared: &Shared, id: u64) -> std::io::Result<()> {
     if out.buf.is_empty() {
         return Ok(());
     }
     stream.write_all(&out.buf).await?;
-    shared.stats.net_out.fetch_add(out.buf.len() as u64, Ordering::Relaxed);
+    shared.stats.net_out.add(id, out.buf.len() as u64);
     out.buf.clear();
     if out.buf.capacity() > 1 << 20 {
         out.buf.shrink_to(64 * 1024);

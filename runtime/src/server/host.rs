@@ -41,8 +41,8 @@ pub struct ClientInfo {
 pub struct ClientText {
     /// CLIENT SETNAME.
     pub name: String,
-    /// Full name of the last command.
-    pub last_cmd: String,
+    /// The last command run.
+    pub last_cmd: Option<slotkv_core::Resolved>,
 }
 
 impl ClientInfo {
@@ -57,7 +57,7 @@ impl ClientInfo {
             last_ms: AtomicU64::new(now),
             db: AtomicUsize::new(0),
             resp3: AtomicBool::new(false),
-            text: Mutex::new(ClientText { name: String::new(), last_cmd: "NULL".into() }),
+            text: Mutex::new(ClientText::default()),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
         }
@@ -80,7 +80,7 @@ impl ClientInfo {
             now.saturating_sub(self.created_ms) / 1000,
             now.saturating_sub(self.last_ms.load(Ordering::Relaxed)) / 1000,
             self.db.load(Ordering::Relaxed),
-            t.last_cmd,
+            t.last_cmd.map_or("NULL".to_string(), |c| slotkv_core::commands::full_name(c.parent, c.spec)),
             if self.resp3.load(Ordering::Relaxed) { 3 } else { 2 },
         )
     }
@@ -143,8 +143,8 @@ impl Host for ServerHost<'_> {
         self.me.resp3.store(client.resp3, Ordering::Relaxed);
         let mut t = self.me.text.lock().unwrap_or_else(|p| p.into_inner());
         t.name = client.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
-        if let Some(cmd) = client.current {
-            t.last_cmd = slotkv_core::commands::full_name(cmd.parent, cmd.spec);
+        if client.current.is_some() {
+            t.last_cmd = client.current;
         }
     }
 
@@ -196,7 +196,7 @@ impl Host for ServerHost<'_> {
                 let _ = write!(
                     o,
                     "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_last_save_time:{}\r\naof_enabled:0\r\n",
-                    s.stats.dirty.load(Ordering::Relaxed),
+                    s.stats.dirty.get(),
                     s.lastsave.load(Ordering::Relaxed)
                 );
             }
@@ -205,9 +205,9 @@ impl Host for ServerHost<'_> {
                     o,
                     "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n",
                     s.stats.connections.load(Ordering::Relaxed),
-                    s.stats.commands.load(Ordering::Relaxed),
-                    s.stats.net_in.load(Ordering::Relaxed),
-                    s.stats.net_out.load(Ordering::Relaxed),
+                    s.stats.commands.get(),
+                    s.stats.net_in.get(),
+                    s.stats.net_out.get(),
                     s.stats.rejected.load(Ordering::Relaxed),
                     ks.expired,
                     ks.hits,
@@ -234,15 +234,16 @@ impl Host for ServerHost<'_> {
     fn config_set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), CmdError> {
         let mut cfg = self.shared.config.write().unwrap_or_else(|p| p.into_inner());
         cfg.set_runtime(pairs).map_err(CmdError::owned)?;
-        self.shared.max_bulk_len.store(cfg.get_i64("proto-max-bulk-len") as usize, Ordering::Relaxed);
-        self.shared.auth_required.store(!cfg.get("requirepass").is_empty(), Ordering::Relaxed);
+        self.shared.hot.refresh(&cfg);
         Ok(())
     }
 
     fn config_resetstat(&mut self) {
         let st = &self.shared.stats;
-        for c in [&st.connections, &st.rejected, &st.commands, &st.net_in, &st.net_out] {
-            c.store(0, Ordering::Relaxed);
+        st.connections.store(0, Ordering::Relaxed);
+        st.rejected.store(0, Ordering::Relaxed);
+        for c in [&st.commands, &st.net_in, &st.net_out] {
+            c.reset();
         }
     }
 

@@ -28,6 +28,38 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// A counter many threads add to: spread over cache lines so that connections
+/// on different threads do not contend for one line on every request.
+pub struct Counter {
+    slots: [Padded; 16],
+}
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Padded(AtomicU64);
+
+impl Default for Counter {
+    fn default() -> Self {
+        Counter { slots: Default::default() }
+    }
+}
+
+impl Counter {
+    /// Adds `n`; `hint` (a client id) picks the line.
+    #[inline]
+    pub fn add(&self, hint: u64, n: u64) {
+        self.slots[(hint % 16) as usize].0.fetch_add(n, Ordering::Relaxed);
+    }
+    /// The total.
+    pub fn get(&self) -> u64 {
+        self.slots.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
+    }
+    /// Back to zero.
+    pub fn reset(&self) {
+        self.slots.iter().for_each(|s| s.0.store(0, Ordering::Relaxed));
+    }
+}
+
 /// Counters INFO reports.
 #[derive(Default)]
 pub struct Stats {
@@ -36,13 +68,46 @@ pub struct Stats {
     /// Connections refused (maxclients).
     pub rejected: AtomicU64,
     /// Commands executed.
-    pub commands: AtomicU64,
+    pub commands: Counter,
     /// Bytes read from clients.
-    pub net_in: AtomicU64,
+    pub net_in: Counter,
     /// Bytes written to clients.
-    pub net_out: AtomicU64,
+    pub net_out: Counter,
     /// Changes since the last save.
-    pub dirty: AtomicU64,
+    pub dirty: Counter,
+}
+
+/// Configuration values read on every request, kept out of the config lock.
+pub struct HotConfig {
+    /// `proto-max-bulk-len`.
+    pub max_bulk_len: AtomicUsize,
+    /// `requirepass` is set.
+    pub auth_required: AtomicBool,
+    /// `timeout` in seconds (0: never).
+    pub timeout: AtomicU64,
+    /// `client-query-buffer-limit`.
+    pub query_limit: AtomicUsize,
+}
+
+impl HotConfig {
+    fn from(c: &Config) -> Self {
+        let h = HotConfig {
+            max_bulk_len: AtomicUsize::new(0),
+            auth_required: AtomicBool::new(false),
+            timeout: AtomicU64::new(0),
+            query_limit: AtomicUsize::new(0),
+        };
+        h.refresh(c);
+        h
+    }
+
+    /// Copies the values from the configuration (after CONFIG SET).
+    pub fn refresh(&self, c: &Config) {
+        self.max_bulk_len.store(c.get_i64("proto-max-bulk-len") as usize, Ordering::Relaxed);
+        self.auth_required.store(!c.get("requirepass").is_empty(), Ordering::Relaxed);
+        self.timeout.store(c.get_i64("timeout") as u64, Ordering::Relaxed);
+        self.query_limit.store(c.get_i64("client-query-buffer-limit") as usize, Ordering::Relaxed);
+    }
 }
 
 /// State shared by every connection and background task.
@@ -59,10 +124,8 @@ pub struct Shared {
     pub next_client_id: AtomicU64,
     /// Connected clients.
     pub connected: AtomicUsize,
-    /// `proto-max-bulk-len`, read by every connection's parser.
-    pub max_bulk_len: AtomicUsize,
-    /// `requirepass` is set.
-    pub auth_required: AtomicBool,
+    /// Configuration values every request reads.
+    pub hot: HotConfig,
     /// Unix ms at start.
     pub started_ms: u64,
     /// Unix seconds of the last save.
@@ -110,8 +173,7 @@ impl Server {
         let (tx, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             shards: Shards::new(config.get_i64("shards") as usize, config.get_i64("databases") as usize, seed),
-            max_bulk_len: AtomicUsize::new(config.get_i64("proto-max-bulk-len") as usize),
-            auth_required: AtomicBool::new(!config.get("requirepass").is_empty()),
+            hot: HotConfig::from(&config),
             config: RwLock::new(config),
             clients: Mutex::new(HashMap::new()),
             stats: Stats::default(),
