@@ -36,6 +36,10 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     shared.clients.lock().unwrap_or_else(|p| p.into_inner()).insert(id, info.clone());
     shared.stats.connections.fetch_add(1, Ordering::Relaxed);
     debug!("client {id} connected from {peer}");
+    if shared.shutting_down() {
+        // Registered after shutdown closed the others: close this one too.
+        info.kill();
+    }
 
     let result = run(&mut stream, &shared, &info).await;
     if let Err(e) = result {
@@ -54,13 +58,15 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
     let mut argv = Argv::new();
     let mut client = ClientState::new(info.id, shared.hot.auth_required.load(Ordering::Relaxed));
     let mut rng = Rng::new(now_ms() ^ info.id.rotate_left(32));
-    let mut shutdown = shared.shutdown_signal();
+    // One wake-up source for CLIENT KILL and server shutdown, created once: a
+    // fresh future per read would cost a registration each time.
+    let killed = info.kill.notified();
+    tokio::pin!(killed);
     loop {
         let idle = shared.hot.timeout.load(Ordering::Relaxed);
         let n = tokio::select! {
             r = stream.read_buf(&mut buf) => r?,
-            _ = info.kill.notified() => return Ok(()),
-            _ = shutdown.wait_for(|v| *v) => return Ok(()),
+            _ = &mut killed => return Ok(()),
             // A timer only when idle clients are to be closed: it costs a timer
             // registration per read.
             _ = tokio::time::sleep(Duration::from_secs(idle)), if idle > 0 => return Ok(()),

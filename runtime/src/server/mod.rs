@@ -141,6 +141,11 @@ impl Shared {
         let _ = self.shutdown.send(true);
     }
 
+    /// True once shutdown was requested.
+    pub fn shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
     /// A receiver that sees `true` once shutdown is requested.
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
@@ -211,8 +216,11 @@ impl Server {
         let mut sig = shared.shutdown_signal();
         let _ = sig.wait_for(|v| *v).await;
         info!("shutting down");
-        // Give connections the chance to finish their current batch and close.
+        // Stop accepting first, then close every connection after its current batch.
         while tasks.join_next().await.is_some() {}
+        for c in shared.clients.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            c.kill();
+        }
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
         while shared.connected.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;

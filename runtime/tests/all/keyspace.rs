@@ -19,7 +19,7 @@ fn set_get_and_wrong_type() {
 
 #[test]
 fn multi_key_commands_span_shards() {
-    let srv = TestServer::start(&["--shards", "8"]);
+    let srv = TestServer::start(&["--shards", "8", "--io-threads", "2"]);
     let mut con = srv.client();
     let keys: Vec<String> = (0..200).map(|i| format!("key:{i}")).collect();
     let pairs: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), format!("val-{k}"))).collect();
@@ -44,7 +44,7 @@ fn multi_key_commands_span_shards() {
 /// atomic.
 #[test]
 fn cross_shard_mset_is_atomic() {
-    let srv = TestServer::start(&["--shards", "16"]);
+    let srv = TestServer::start(&["--shards", "16", "--io-threads", "4"]);
     let (a, b) = ("pair-a", "pair-b{other}");
     let url = srv.url();
     let writers: Vec<_> = (0..2)
@@ -73,7 +73,7 @@ fn cross_shard_mset_is_atomic() {
 
 #[test]
 fn concurrent_increments_are_not_lost() {
-    let srv = TestServer::start(&[]);
+    let srv = TestServer::start(&["--io-threads", "4"]);
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let url = srv.url();
