@@ -26,6 +26,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod longdouble;
 pub mod numeric;
+pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod rng;

@@ -53,6 +53,8 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     cmd!("persist", 2, WRITE | FAST, KeyPos::ONE, RW, G, "Removes the expiration time of a key.", "2.2.0", "O(1)", persist),
     CommandSpec { tips: &["request_policy:multi_shard", "response_policy:agg_sum"], ..cmd!("touch", -2, READONLY | FAST, KeyPos::ALL, RO, G, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", "O(N) where N is the number of keys that will be touched.", exists) },
     CommandSpec { key_specs: &[KeySpec::at(1, &["RO", "access"]), KeySpec::at(2, &["OW", "update"])], ..cmd!("copy", -3, WRITE | DENYOOM, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access"], G, "Copies the value of a key to a new key.", "6.2.0", "O(N) worst case for collections, where N is the number of nested items.", copy) },
+    CommandSpec { tips: &["nondeterministic_output"], ..cmd!("dump", 2, READONLY, KeyPos::ONE, &["RO", "access"], G, "Returns a serialized representation of the value stored at a key.", "2.6.0", "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", dump) },
+    CommandSpec { acl: &["@dangerous"], ..cmd!("restore", -4, WRITE | DENYOOM, KeyPos::ONE, &["OW", "update"], G, "Creates a key from the serialized representation of a value.", "2.6.0", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", restore) },
     CommandSpec {
         name: "object",
         arity: -2,
@@ -381,6 +383,73 @@ fn copy(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     ctx.dirty += 1;
     ctx.out.int(1);
+    Ok(())
+}
+
+fn dump(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let payload = ctx.value_mut(args.get(1))?.map(|v| crate::rdb::dump(v));
+    match payload {
+        Some(p) => ctx.out.bulk(&p),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// # Format
+/// `RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]`
+fn restore(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (mut replace, mut absttl, mut idle, mut freq) = (false, false, false, false);
+    let mut i = 4;
+    while i < args.len() {
+        let a = args.get(i);
+        let more = i + 1 < args.len();
+        if is_kw(a, "replace") {
+            replace = true;
+        } else if is_kw(a, "absttl") {
+            absttl = true;
+        } else if is_kw(a, "idletime") && more && !freq {
+            if int_arg(args.get(i + 1))? < 0 {
+                return Err(CmdError::msg("ERR Invalid IDLETIME value, must be >= 0"));
+            }
+            idle = true;
+            i += 1;
+        } else if is_kw(a, "freq") && more && !idle {
+            let f = int_arg(args.get(i + 1))?;
+            if !(0..=255).contains(&f) {
+                return Err(CmdError::msg("ERR Invalid FREQ value, must be >= 0 and <= 255"));
+            }
+            freq = true;
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    let key = args.get(1);
+    if !replace && ctx.exists(key)? {
+        return Err(CmdError::msg("BUSYKEY Target key name already exists."));
+    }
+    let ttl = int_arg(args.get(2))?;
+    if ttl < 0 {
+        return Err(CmdError::msg("ERR Invalid TTL value, must be >= 0"));
+    }
+    let value = crate::rdb::restore(args.get(3)).map_err(|e| match e {
+        crate::rdb::DumpError::VersionOrChecksum => CmdError::msg("ERR DUMP payload version or checksum are wrong"),
+        crate::rdb::DumpError::BadFormat => CmdError::msg("ERR Bad data format"),
+    })?;
+    if replace {
+        ctx.delete(key)?;
+    }
+    let at = if ttl > 0 && !absttl { ttl.saturating_add(ctx.now as i64) } else { ttl };
+    if at > 0 && at <= ctx.now as i64 {
+        ctx.out.ok();
+        return Ok(());
+    }
+    ctx.store(key, value, false)?;
+    if at > 0 {
+        ctx.set_expire(key, at as u64)?;
+    }
+    ctx.out.ok();
     Ok(())
 }
 
