@@ -136,6 +136,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn run(e: &mut Engine, cmd: &str) -> Reply {
         let args: Vec<&str> = cmd.split(' ').collect();
@@ -166,6 +167,54 @@ mod tests {
         assert_eq!(e.execute(&["DBSIZE"], 1100), Reply::Int(1));
         assert_eq!(e.active_expire(1100), 1);
         assert_eq!(e.execute(&["DBSIZE"], 1100), Reply::Int(0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+        /// Random argument vectors for every command never panic, and every reply
+        /// is a well-formed RESP frame.
+        #[test]
+        fn dispatcher_survives_random_arguments(
+            cmds in proptest::collection::vec(
+                (0usize..200, proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::sample::select(vec![
+                            "k", "h", "{t}a", "{t}b", "0", "1", "-1", "10", "1.5", "-inf", "nan", "", "x y",
+                            "NX", "XX", "GT", "LT", "EX", "PX", "EXAT", "PXAT", "KEEPTTL", "GET", "PERSIST",
+                            "MATCH", "COUNT", "TYPE", "WITHVALUES", "REPLACE", "DB", "ABSTTL", "BIT", "BYTE",
+                            "9223372036854775807", "-9223372036854775808", "4294967296", "*", "[a-", "\\",
+                            "ID", "SKIPME", "yes", "string", "hash", "3", "2", "AUTH", "SETNAME",
+                        ]).prop_map(|s| s.as_bytes().to_vec()),
+                        proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12),
+                    ],
+                    0..7,
+                )),
+                1..30,
+            ),
+            resp3 in proptest::prelude::any::<bool>(),
+        ) {
+            let names: Vec<String> = crate::commands::all()
+                .flat_map(|c| {
+                    let mut v = vec![vec![c.name.to_string()]];
+                    v.extend(c.subcommands.iter().map(|s| vec![c.name.to_string(), s.name.to_string()]));
+                    v
+                })
+                .map(|v| v.join(" "))
+                .filter(|n| n != "shutdown")
+                .collect();
+            let mut e = Engine::new(7, 1_000_000);
+            if resp3 {
+                e.execute(&["HELLO", "3"], 1_000_000);
+            }
+            for (i, (which, rest)) in cmds.into_iter().enumerate() {
+                let mut argv: Vec<Vec<u8>> = names[which % names.len()].split(' ').map(|s| s.as_bytes().to_vec()).collect();
+                argv.extend(rest);
+                let bytes = e.execute_raw(&argv, 1_000_000 + i as u64 * 7);
+                let (_, used) = crate::resp::decode_reply(&bytes).unwrap().unwrap();
+                proptest::prop_assert_eq!(used, bytes.len());
+                e.active_expire(1_000_000 + i as u64 * 7);
+            }
+        }
     }
 
     #[test]

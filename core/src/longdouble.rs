@@ -261,7 +261,7 @@ impl LongDouble {
             return Some(LongDouble { neg, mant: 0, exp: 0 });
         }
         let magnitude = exp10 + digits.to_decimal().len() as i64;
-        if magnitude > MAX_EXP10 || magnitude < -MAX_EXP10 {
+        if !(-MAX_EXP10..=MAX_EXP10).contains(&magnitude) {
             return None;
         }
         let (q, sticky, exp2) = if exp10 >= 0 {
@@ -297,7 +297,7 @@ impl LongDouble {
     }
 
     /// `self + other`, rounded to the 80-bit format; `None` on overflow.
-    pub fn add(self, other: LongDouble) -> Option<LongDouble> {
+    pub fn checked_add(self, other: LongDouble) -> Option<LongDouble> {
         if self.mant == 0 {
             return Some(if other.mant == 0 { LongDouble { neg: self.neg && other.neg, mant: 0, exp: 0 } } else { other });
         }
@@ -402,7 +402,7 @@ pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Option<Result<String, ()>> 
     // strtold reads "inf", so the operand is valid but the result is not finite.
     let (a, b) = (parse_or_inf(current)?, parse_or_inf(incr)?);
     match (a, b) {
-        (Some(a), Some(b)) => Some(a.add(b).map(LongDouble::to_redis_string).ok_or(())),
+        (Some(a), Some(b)) => Some(a.checked_add(b).map(LongDouble::to_redis_string).ok_or(())),
         _ => Some(Err(())),
     }
 }

@@ -12,7 +12,7 @@ pub const SLOTS: usize = 16384;
 /// the whole key.
 #[inline]
 pub fn key_slot(key: &[u8]) -> u16 {
-    (crc16::State::<crc16::XMODEM>::calculate(hash_tag(key)) & 0x3FFF) as u16
+    crc16::State::<crc16::XMODEM>::calculate(hash_tag(key)) & 0x3FFF
 }
 
 /// The part of `key` that decides its slot: the hash tag if there is one, else the key.

@@ -329,6 +329,9 @@ pub(crate) fn parse_scan_opts<'a>(args: &Args<'a>, from: usize, allow_type: bool
     Ok(o)
 }
 
+/// A field and its value, copied out of a hash.
+type Pair = (Vec<u8>, Vec<u8>);
+
 /// Position of a field in HSCAN order: a hash independent of the table's own.
 fn field_pos(f: &[u8]) -> u64 {
     use std::hash::BuildHasher;
@@ -340,11 +343,11 @@ fn field_pos(f: &[u8]) -> u64 {
 fn hscan(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let cursor = parse_cursor(args.get(2))?;
     let opts = parse_scan_opts(&args, 3, false)?;
-    let (next, items): (u64, Vec<(Vec<u8>, Vec<u8>)>) = match ctx.read_hash(args.get(1))? {
+    let (next, items): (u64, Vec<Pair>) = match ctx.read_hash(args.get(1))? {
         None => (0, Vec::new()),
         Some(HashValue::Small(v)) => (0, v.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()),
         Some(h) => {
-            let cands: Vec<(u64, (Vec<u8>, Vec<u8>))> = h
+            let cands: Vec<(u64, Pair)> = h
                 .iter()
                 .filter_map(|(f, v)| {
                     let p = field_pos(f);

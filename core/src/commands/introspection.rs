@@ -159,9 +159,13 @@ fn info(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 fn doc_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec) {
     out.bulk(super::full_name(parent, c).as_bytes());
     let subs = !c.subcommands.is_empty();
-    out.map(4 + subs as usize);
+    out.map(5 + subs as usize);
     out.bulk(b"summary");
     out.bulk(c.summary.as_bytes());
+    // Not in Redis's reply, which describes arguments instead; slotkv adds the
+    // arity so the playground and gateway can check calls from the docs alone.
+    out.bulk(b"arity");
+    out.int(c.arity as i64);
     out.bulk(b"since");
     out.bulk(c.since.as_bytes());
     out.bulk(b"group");
@@ -228,7 +232,7 @@ fn list(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
                 None => true,
                 Some((k, v)) if is_kw(k, "pattern") => crate::glob::glob_match(v, name.as_bytes(), true),
                 Some((k, v)) if is_kw(k, "aclcat") => {
-                    s.acl_categories().iter().any(|cat| cat[1..].as_bytes().eq_ignore_ascii_case(v))
+                    s.acl_categories().iter().any(|cat| cat.as_bytes()[1..].eq_ignore_ascii_case(v))
                 }
                 Some((k, _)) if is_kw(k, "module") => false,
                 Some(_) => return Err(CmdError::Syntax),

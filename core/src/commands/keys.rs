@@ -247,7 +247,7 @@ fn expire_generic(ctx: &mut ExecCtx<'_>, args: &Args<'_>, ms: bool, abs: bool, n
     let bad = || CmdError::owned(format!("ERR invalid expire time in '{name}' command"));
     let mut when = int_arg(args.get(2))?;
     if !ms {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return Err(bad());
         }
         when *= 1000;

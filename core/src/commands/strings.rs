@@ -295,7 +295,7 @@ fn mget(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn check_pairs(args: &Args<'_>, name: &str) -> CmdResult {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(name.into()));
     }
     Ok(())

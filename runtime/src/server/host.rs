@@ -168,7 +168,7 @@ impl Host for ServerHost<'_> {
                     uptime,
                     uptime / 86400,
                     cfg.get("hz"),
-                    s.shards.len(),
+                    s.shards.count(),
                     std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
                     cfg.file.clone().unwrap_or_default(),
                 );

@@ -30,6 +30,7 @@ pub fn now_ms() -> u64 {
 
 /// A counter many threads add to: spread over cache lines so that connections
 /// on different threads do not contend for one line on every request.
+#[derive(Default)]
 pub struct Counter {
     slots: [Padded; 16],
 }
@@ -38,11 +39,6 @@ pub struct Counter {
 #[derive(Default)]
 struct Padded(AtomicU64);
 
-impl Default for Counter {
-    fn default() -> Self {
-        Counter { slots: Default::default() }
-    }
-}
 
 impl Counter {
     /// Adds `n`; `hint` (a client id) picks the line.

@@ -37,7 +37,7 @@ impl Shards {
     }
 
     /// Number of shards.
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.shards.len()
     }
 

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 pub struct TestServer {
     pub child: Child,
     pub port: u16,
+    /// The rest of the server's log, for tests that look at it.
+    #[allow(dead_code)]
     pub log: mpsc::Receiver<String>,
 }
 
@@ -21,7 +23,7 @@ impl TestServer {
 
     pub fn try_start(args: &[&str]) -> Result<TestServer, String> {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_slotkv"));
-        if !args.iter().any(|a| *a == "--port") && !args.first().is_some_and(|a| a.ends_with(".conf")) {
+        if !args.contains(&"--port") && !args.first().is_some_and(|a| a.ends_with(".conf")) {
             cmd.args(["--port", "0"]);
         }
         cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
