@@ -153,7 +153,10 @@ mod tests {
             run(&mut e, "FOO a b"),
             Reply::Error("ERR unknown command 'FOO', with args beginning with: 'a' 'b' ".into())
         );
-        assert_eq!(run(&mut e, "HSET k f v"), Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".into()));
+        assert_eq!(
+            run(&mut e, "HSET k f v"),
+            Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".into())
+        );
         assert_eq!(run(&mut e, "CONFIG NOPE"), Reply::Error("ERR unknown subcommand 'NOPE'. Try CONFIG HELP.".into()));
     }
 
@@ -224,8 +227,14 @@ mod tests {
         assert_eq!(run(&mut e, "INCRBYFLOAT f 0.2"), Reply::Bulk(b"0.3".to_vec()));
         assert_eq!(run(&mut e, "HSET h a 1 b 2"), Reply::Int(2));
         assert_eq!(run(&mut e, "HINCRBY h a 5"), Reply::Int(6));
-        assert_eq!(run(&mut e, "HGETALL h"), Reply::Array(vec![
-            Reply::Bulk(b"a".to_vec()), Reply::Bulk(b"6".to_vec()), Reply::Bulk(b"b".to_vec()), Reply::Bulk(b"2".to_vec())
-        ]));
+        assert_eq!(
+            run(&mut e, "HGETALL h"),
+            Reply::Array(vec![
+                Reply::Bulk(b"a".to_vec()),
+                Reply::Bulk(b"6".to_vec()),
+                Reply::Bulk(b"b".to_vec()),
+                Reply::Bulk(b"2".to_vec())
+            ])
+        );
     }
 }

@@ -299,7 +299,11 @@ impl LongDouble {
     /// `self + other`, rounded to the 80-bit format; `None` on overflow.
     pub fn checked_add(self, other: LongDouble) -> Option<LongDouble> {
         if self.mant == 0 {
-            return Some(if other.mant == 0 { LongDouble { neg: self.neg && other.neg, mant: 0, exp: 0 } } else { other });
+            return Some(if other.mant == 0 {
+                LongDouble { neg: self.neg && other.neg, mant: 0, exp: 0 }
+            } else {
+                other
+            });
         }
         if other.mant == 0 {
             return Some(self);

@@ -322,7 +322,12 @@ fn encode_backlen(out: &mut Vec<u8>, l: usize) {
     } else if l < 2097151 {
         out.extend_from_slice(&[(l >> 14) as u8, ((l >> 7) & 127) as u8 | 128, (l & 127) as u8 | 128]);
     } else if l < 268435455 {
-        out.extend_from_slice(&[(l >> 21) as u8, ((l >> 14) & 127) as u8 | 128, ((l >> 7) & 127) as u8 | 128, (l & 127) as u8 | 128]);
+        out.extend_from_slice(&[
+            (l >> 21) as u8,
+            ((l >> 14) & 127) as u8 | 128,
+            ((l >> 7) & 127) as u8 | 128,
+            (l & 127) as u8 | 128,
+        ]);
     } else {
         out.extend_from_slice(&[
             (l >> 28) as u8,

@@ -61,7 +61,21 @@ const DIRECTIVES: &[Directive] = &[
     d("cluster-config-file", Kind::Str, "nodes.conf", false),
     d("cluster-node-timeout", Kind::Int(1, i64::MAX), "15000", true),
     d("maxmemory", Kind::Memory, "0", true),
-    d("maxmemory-policy", Kind::Enum(&["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"]), "noeviction", true),
+    d(
+        "maxmemory-policy",
+        Kind::Enum(&[
+            "noeviction",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+        ]),
+        "noeviction",
+        true,
+    ),
     d("lua-step-budget", Kind::Int(1, i64::MAX), "100000000", true),
     d("lua-memory-limit", Kind::Memory, "67108864", true),
     d("shards", Kind::Int(1, 1024), "16", false),
@@ -89,8 +103,16 @@ fn find(name: &str) -> Option<&'static Directive> {
 /// Parses a memory size as redis.conf does (`1gb`, `512mb`, `100k`, `42`).
 pub fn parse_memory(v: &str) -> Option<i64> {
     let l = v.to_ascii_lowercase();
-    let units: [(&str, i64); 8] =
-        [("kb", 1024), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1000), ("m", 1_000_000), ("g", 1_000_000_000), ("b", 1), ("", 1)];
+    let units: [(&str, i64); 8] = [
+        ("kb", 1024),
+        ("mb", 1 << 20),
+        ("gb", 1 << 30),
+        ("k", 1000),
+        ("m", 1_000_000),
+        ("g", 1_000_000_000),
+        ("b", 1),
+        ("", 1),
+    ];
     for (suffix, mul) in units {
         if let Some(num) = l.strip_suffix(suffix) {
             if num.is_empty() {
@@ -114,7 +136,9 @@ fn normalise(d: &Directive, value: &str) -> std::result::Result<String, String> 
             Ok(_) => Err(format!("argument must be between {lo} and {hi} inclusive")),
             Err(_) => Err("argument couldn't be parsed into an integer".into()),
         },
-        Kind::Memory => parse_memory(value).map(|n| n.to_string()).ok_or_else(|| "argument must be a memory value".into()),
+        Kind::Memory => {
+            parse_memory(value).map(|n| n.to_string()).ok_or_else(|| "argument must be a memory value".into())
+        }
         Kind::Bool => match value.to_ascii_lowercase().as_str() {
             "yes" | "no" => Ok(value.to_ascii_lowercase()),
             _ => Err("argument must be 'yes' or 'no'".into()),
@@ -171,7 +195,9 @@ impl Config {
             };
             let mut vals = Vec::new();
             i += 1;
-            while i < args.len() && !(args[i].starts_with("--") && args[i].len() > 2 && !args[i][2..].starts_with(char::is_numeric)) {
+            while i < args.len()
+                && !(args[i].starts_with("--") && args[i].len() > 2 && !args[i][2..].starts_with(char::is_numeric))
+            {
                 vals.push(args[i].clone());
                 i += 1;
             }
@@ -233,7 +259,12 @@ impl Config {
             let name = String::from_utf8_lossy(k);
             let d = match find(&name) {
                 Some(d) if d.mutable => d,
-                Some(d) => return Err(format!("ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config", d.name)),
+                Some(d) => {
+                    return Err(format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config",
+                        d.name
+                    ))
+                }
                 None => return Err(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")),
             };
             let val = normalise(d, &String::from_utf8_lossy(v))

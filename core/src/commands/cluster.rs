@@ -8,7 +8,14 @@ use crate::numeric::parse_i64;
 use crate::resp::request::Args;
 use crate::slot::{key_slot, SLOTS};
 
-const fn cl(name: &'static str, arity: i32, flags: u32, summary: &'static str, since: &'static str, handler: super::Handler) -> CommandSpec {
+const fn cl(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    summary: &'static str,
+    since: &'static str,
+    handler: super::Handler,
+) -> CommandSpec {
     CommandSpec {
         name,
         arity,
@@ -30,8 +37,18 @@ const fn cl(name: &'static str, arity: i32, flags: u32, summary: &'static str, s
 pub(crate) const SPECS: &[CommandSpec] = &[CommandSpec {
     subcommands: &[
         cl("keyslot", 3, STALE, "Returns the hash slot for a key.", "3.0.0", keyslot),
-        cl("countkeysinslot", 3, STALE | KEYSPACE, "Returns the number of keys in a hash slot.", "3.0.0", countkeysinslot),
-        CommandSpec { tips: &["nondeterministic_output"], ..cl("getkeysinslot", 4, STALE | KEYSPACE, "Returns the key names in a hash slot.", "3.0.0", getkeysinslot) },
+        cl(
+            "countkeysinslot",
+            3,
+            STALE | KEYSPACE,
+            "Returns the number of keys in a hash slot.",
+            "3.0.0",
+            countkeysinslot,
+        ),
+        CommandSpec {
+            tips: &["nondeterministic_output"],
+            ..cl("getkeysinslot", 4, STALE | KEYSPACE, "Returns the key names in a hash slot.", "3.0.0", getkeysinslot)
+        },
         cl("help", 2, LOADING | STALE, "Returns helpful text about the different subcommands.", "5.0.0", help),
     ],
     flags: CONTAINER,

@@ -13,7 +13,14 @@ pub const REDIS_VERSION: &str = "7.0.15";
 
 const C: Group = Group::Connection;
 
-const fn conn(name: &'static str, arity: i32, flags: u32, summary: &'static str, since: &'static str, handler: super::Handler) -> CommandSpec {
+const fn conn(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    summary: &'static str,
+    since: &'static str,
+    handler: super::Handler,
+) -> CommandSpec {
     CommandSpec {
         name,
         arity,
@@ -33,22 +40,81 @@ const fn conn(name: &'static str, arity: i32, flags: u32, summary: &'static str,
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[
-    CommandSpec { tips: &["request_policy:all_shards", "response_policy:all_succeeded"], ..conn("ping", -1, FAST, "Returns the server's liveliness response.", "1.0.0", ping) },
+    CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ..conn("ping", -1, FAST, "Returns the server's liveliness response.", "1.0.0", ping)
+    },
     conn("echo", 2, LOADING | STALE | FAST, "Returns the given string.", "1.0.0", echo),
     conn("select", 2, LOADING | STALE | FAST, "Changes the selected database.", "1.0.0", select),
     conn("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, "Closes the connection.", "1.0.0", quit),
-    conn("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "Resets the connection.", "6.2.0", reset),
-    conn("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "Handshakes with the Redis server.", "6.0.0", hello),
-    conn("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "Authenticates the connection.", "1.0.0", auth),
+    conn(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        "Resets the connection.",
+        "6.2.0",
+        reset,
+    ),
+    conn(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        "Handshakes with the Redis server.",
+        "6.0.0",
+        hello,
+    ),
+    conn(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        "Authenticates the connection.",
+        "1.0.0",
+        auth,
+    ),
     CommandSpec {
         subcommands: &[
-            conn("id", 2, NOSCRIPT | LOADING | STALE, "Returns the unique client ID of the connection.", "5.0.0", client_id),
+            conn(
+                "id",
+                2,
+                NOSCRIPT | LOADING | STALE,
+                "Returns the unique client ID of the connection.",
+                "5.0.0",
+                client_id,
+            ),
             conn("setname", 3, NOSCRIPT | LOADING | STALE, "Sets the connection name.", "2.6.9", client_setname),
-            conn("getname", 2, NOSCRIPT | LOADING | STALE, "Returns the name of the connection.", "2.6.9", client_getname),
-            CommandSpec { tips: &["nondeterministic_output"], acl: &["@admin", "@dangerous"], ..conn("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, "Lists open connections.", "2.4.0", client_list) },
-            CommandSpec { tips: &["nondeterministic_output"], ..conn("info", 2, NOSCRIPT | LOADING | STALE, "Returns information about the connection.", "6.2.0", client_info) },
+            conn(
+                "getname",
+                2,
+                NOSCRIPT | LOADING | STALE,
+                "Returns the name of the connection.",
+                "2.6.9",
+                client_getname,
+            ),
+            CommandSpec {
+                tips: &["nondeterministic_output"],
+                acl: &["@admin", "@dangerous"],
+                ..conn("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, "Lists open connections.", "2.4.0", client_list)
+            },
+            CommandSpec {
+                tips: &["nondeterministic_output"],
+                ..conn(
+                    "info",
+                    2,
+                    NOSCRIPT | LOADING | STALE,
+                    "Returns information about the connection.",
+                    "6.2.0",
+                    client_info,
+                )
+            },
             conn("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, "Terminates open connections.", "2.4.0", client_kill),
-            conn("help", 2, LOADING | STALE, "Returns helpful text about the different subcommands.", "5.0.0", client_help),
+            conn(
+                "help",
+                2,
+                LOADING | STALE,
+                "Returns helpful text about the different subcommands.",
+                "5.0.0",
+                client_help,
+            ),
         ],
         flags: CONTAINER,
         ..conn("client", -2, 0, "A container for client connection commands.", "2.4.0", super::server::container)
@@ -149,7 +215,8 @@ fn valid_client_name(name: &[u8]) -> CmdResult {
 fn hello(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let mut ver = None;
     if args.len() >= 2 {
-        let v = parse_i64(args.get(1)).ok_or(CmdError::msg("ERR Protocol version is not an integer or out of range"))?;
+        let v =
+            parse_i64(args.get(1)).ok_or(CmdError::msg("ERR Protocol version is not an integer or out of range"))?;
         if !(2..=3).contains(&v) {
             return Err(CmdError::msg("NOPROTO unsupported protocol version"));
         }
@@ -168,7 +235,10 @@ fn hello(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
             name = Some(args.get(i + 1));
             i += 1;
         } else {
-            return Err(CmdError::owned(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))));
+            return Err(CmdError::owned(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(opt)
+            )));
         }
         i += 1;
     }

@@ -227,7 +227,11 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     let count = match parse_i64(args.get(2)) {
         Some(c) if c > i64::MIN => c,
-        Some(_) => return Err(CmdError::msg("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")),
+        Some(_) => {
+            return Err(CmdError::msg(
+                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+            ))
+        }
         None => return Err(CmdError::NotInteger),
     };
     let withvalues = match args.len() {
@@ -358,10 +362,8 @@ fn hscan(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
             (next.unwrap_or(0), taken)
         }
     };
-    let items: Vec<_> = items
-        .into_iter()
-        .filter(|(f, _)| opts.pattern.is_none_or(|p| crate::glob::glob_match(p, f, false)))
-        .collect();
+    let items: Vec<_> =
+        items.into_iter().filter(|(f, _)| opts.pattern.is_none_or(|p| crate::glob::glob_match(p, f, false))).collect();
     let out = &mut *ctx.out;
     out.array(2);
     out.bulk(itoa::Buffer::new().format(next).as_bytes());

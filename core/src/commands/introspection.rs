@@ -7,7 +7,13 @@ use crate::exec::ExecCtx;
 use crate::resp::request::Args;
 use crate::resp::ReplyBuf;
 
-const fn intro(name: &'static str, arity: i32, summary: &'static str, since: &'static str, handler: super::Handler) -> CommandSpec {
+const fn intro(
+    name: &'static str,
+    arity: i32,
+    summary: &'static str,
+    since: &'static str,
+    handler: super::Handler,
+) -> CommandSpec {
     CommandSpec {
         name,
         arity,
@@ -29,10 +35,19 @@ const fn intro(name: &'static str, arity: i32, summary: &'static str, since: &'s
 pub(crate) const SPECS: &[CommandSpec] = &[CommandSpec {
     subcommands: &[
         intro("count", 2, "Returns a count of commands.", "2.8.13", count),
-        CommandSpec { tips: &["nondeterministic_output_order"], ..intro("info", -2, "Returns information about one, multiple or all commands.", "2.8.13", info) },
-        CommandSpec { tips: &["nondeterministic_output_order"], ..intro("docs", -2, "Returns documentary information about one, multiple or all commands.", "7.0.0", docs) },
+        CommandSpec {
+            tips: &["nondeterministic_output_order"],
+            ..intro("info", -2, "Returns information about one, multiple or all commands.", "2.8.13", info)
+        },
+        CommandSpec {
+            tips: &["nondeterministic_output_order"],
+            ..intro("docs", -2, "Returns documentary information about one, multiple or all commands.", "7.0.0", docs)
+        },
         intro("getkeys", -4, "Extracts the key names from an arbitrary command.", "2.8.13", getkeys),
-        CommandSpec { tips: &["nondeterministic_output_order"], ..intro("list", -2, "Returns a list of command names.", "7.0.0", list) },
+        CommandSpec {
+            tips: &["nondeterministic_output_order"],
+            ..intro("list", -2, "Returns a list of command names.", "7.0.0", list)
+        },
         intro("help", 2, "Returns helpful text about the different subcommands.", "5.0.0", help),
     ],
     flags: CONTAINER | LOADING | STALE,

@@ -13,7 +13,13 @@ const G: Group = Group::Generic;
 const RO: &[&str] = &["RO"];
 const RW: &[&str] = &["RW", "update"];
 
-const fn sub(name: &'static str, arity: i32, flags: u32, summary: &'static str, handler: super::Handler) -> CommandSpec {
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    summary: &'static str,
+    handler: super::Handler,
+) -> CommandSpec {
     CommandSpec {
         name,
         arity,
@@ -465,7 +471,11 @@ fn object_help(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     super::server::help_reply(
         ctx,
         "OBJECT",
-        &["ENCODING <key>", "    Return the kind of internal representation used in order to store the value", "    associated with a <key>."],
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+        ],
     );
     Ok(())
 }

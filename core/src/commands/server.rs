@@ -8,7 +8,14 @@ use crate::exec::ExecCtx;
 use crate::keyspace::KeyspaceStats;
 use crate::resp::request::Args;
 
-const fn srv(name: &'static str, arity: i32, flags: u32, summary: &'static str, since: &'static str, handler: super::Handler) -> CommandSpec {
+const fn srv(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    summary: &'static str,
+    since: &'static str,
+    handler: super::Handler,
+) -> CommandSpec {
     CommandSpec {
         name,
         arity,
@@ -28,20 +35,98 @@ const fn srv(name: &'static str, arity: i32, flags: u32, summary: &'static str, 
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[
-    CommandSpec { tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], acl: &["@dangerous"], ..srv("info", -1, LOADING | STALE | KEYSPACE, "Returns information and statistics about the server.", "1.0.0", info) },
-    CommandSpec { tips: &["request_policy:all_shards", "response_policy:agg_sum"], acl: &["@keyspace", "@read"], ..srv("dbsize", 1, READONLY | FAST | KEYSPACE, "Returns the number of keys in the database.", "1.0.0", dbsize) },
-    CommandSpec { tips: &["request_policy:all_shards", "response_policy:all_succeeded"], acl: &["@keyspace", "@dangerous"], ..srv("flushdb", -1, WRITE | KEYSPACE, "Remove all keys from the current database.", "1.0.0", flushdb) },
-    CommandSpec { tips: &["request_policy:all_shards", "response_policy:all_succeeded"], acl: &["@keyspace", "@dangerous"], ..srv("flushall", -1, WRITE | KEYSPACE, "Removes all keys from all databases.", "1.0.0", flushall) },
-    CommandSpec { acl: &["@keyspace", "@dangerous"], ..srv("swapdb", 3, WRITE | FAST | KEYSPACE, "Swaps two Redis databases.", "4.0.0", swapdb) },
-    CommandSpec { tips: &["nondeterministic_output"], ..srv("time", 1, LOADING | STALE | FAST, "Returns the server time.", "2.6.0", time) },
-    CommandSpec { tips: &["nondeterministic_output"], acl: &["@admin", "@dangerous"], ..srv("lastsave", 1, LOADING | STALE | FAST, "Returns the Unix timestamp of the last successful save to disk.", "1.0.0", lastsave) },
-    srv("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", shutdown),
+    CommandSpec {
+        tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+        acl: &["@dangerous"],
+        ..srv(
+            "info",
+            -1,
+            LOADING | STALE | KEYSPACE,
+            "Returns information and statistics about the server.",
+            "1.0.0",
+            info,
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
+        acl: &["@keyspace", "@read"],
+        ..srv("dbsize", 1, READONLY | FAST | KEYSPACE, "Returns the number of keys in the database.", "1.0.0", dbsize)
+    },
+    CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        acl: &["@keyspace", "@dangerous"],
+        ..srv("flushdb", -1, WRITE | KEYSPACE, "Remove all keys from the current database.", "1.0.0", flushdb)
+    },
+    CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        acl: &["@keyspace", "@dangerous"],
+        ..srv("flushall", -1, WRITE | KEYSPACE, "Removes all keys from all databases.", "1.0.0", flushall)
+    },
+    CommandSpec {
+        acl: &["@keyspace", "@dangerous"],
+        ..srv("swapdb", 3, WRITE | FAST | KEYSPACE, "Swaps two Redis databases.", "4.0.0", swapdb)
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..srv("time", 1, LOADING | STALE | FAST, "Returns the server time.", "2.6.0", time)
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        acl: &["@admin", "@dangerous"],
+        ..srv(
+            "lastsave",
+            1,
+            LOADING | STALE | FAST,
+            "Returns the Unix timestamp of the last successful save to disk.",
+            "1.0.0",
+            lastsave,
+        )
+    },
+    srv(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        "1.0.0",
+        shutdown,
+    ),
     CommandSpec {
         subcommands: &[
-            srv("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, "Returns the effective values of configuration parameters.", "2.0.0", config_get),
-            CommandSpec { tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], ..srv("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, "Sets configuration parameters in-flight.", "2.0.0", config_set) },
-            srv("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE | KEYSPACE, "Resets the server's statistics.", "2.0.0", config_resetstat),
-            srv("help", 2, LOADING | STALE, "Returns helpful text about the different subcommands.", "5.0.0", config_help),
+            srv(
+                "get",
+                -3,
+                ADMIN | NOSCRIPT | LOADING | STALE,
+                "Returns the effective values of configuration parameters.",
+                "2.0.0",
+                config_get,
+            ),
+            CommandSpec {
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                ..srv(
+                    "set",
+                    -4,
+                    ADMIN | NOSCRIPT | LOADING | STALE,
+                    "Sets configuration parameters in-flight.",
+                    "2.0.0",
+                    config_set,
+                )
+            },
+            srv(
+                "resetstat",
+                2,
+                ADMIN | NOSCRIPT | LOADING | STALE | KEYSPACE,
+                "Resets the server's statistics.",
+                "2.0.0",
+                config_resetstat,
+            ),
+            srv(
+                "help",
+                2,
+                LOADING | STALE,
+                "Returns helpful text about the different subcommands.",
+                "5.0.0",
+                config_help,
+            ),
         ],
         flags: CONTAINER,
         ..srv("config", -2, 0, "A container for server configuration commands.", "2.0.0", container)
@@ -51,7 +136,10 @@ pub(crate) const SPECS: &[CommandSpec] = &[
 /// Handler of container commands; never reached, since a container always
 /// resolves to one of its subcommands (or an arity error) first.
 pub(crate) fn container(_ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    Err(CmdError::owned(format!("ERR unknown subcommand. Try {} HELP.", String::from_utf8_lossy(args.get(0)).to_ascii_uppercase())))
+    Err(CmdError::owned(format!(
+        "ERR unknown subcommand. Try {} HELP.",
+        String::from_utf8_lossy(args.get(0)).to_ascii_uppercase()
+    )))
 }
 
 /// Writes a `<CMD> HELP` reply: a header line, `lines`, and the HELP entry.
@@ -66,8 +154,19 @@ pub(crate) fn help_reply(ctx: &mut ExecCtx<'_>, cmd: &str, lines: &[&str]) {
     out.simple(b"    Print this help.");
 }
 
-const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
 const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
 
 /// # Format
@@ -88,7 +187,8 @@ fn info(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
             _ => wanted.push(s),
         }
     }
-    let mut order: Vec<&str> = DEFAULT_SECTIONS.iter().chain(ALL_EXTRA).copied().filter(|s| wanted.iter().any(|w| w == s)).collect();
+    let mut order: Vec<&str> =
+        DEFAULT_SECTIONS.iter().chain(ALL_EXTRA).copied().filter(|s| wanted.iter().any(|w| w == s)).collect();
     for w in &wanted {
         if !order.contains(&w.as_str()) {
             order.push(w);

@@ -41,29 +41,303 @@ const S: Group = Group::String;
 
 pub(crate) const SPECS: &[CommandSpec] = &[
     cmd!("get", 2, READONLY | FAST, KeyPos::ONE, RO, S, "Returns the string value of a key.", "1.0.0", "O(1)", get),
-    CommandSpec { key_specs: &[KeySpec { notes: Some("RW and ACCESS due to the optional `GET` argument"), ..KeySpec::at(1, &["RW", "access", "update", "variable_flags"]) }], ..cmd!("set", -3, WRITE | DENYOOM, KeyPos::ONE, &["RW", "access", "update", "variable_flags"], S, "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", "O(1)", set) },
-    cmd!("setnx", 3, WRITE | DENYOOM | FAST, KeyPos::ONE, &["OW", "insert"], S, "Set the string value of a key only when the key doesn't exist.", "1.0.0", "O(1)", setnx),
-    cmd!("setex", 4, WRITE | DENYOOM, KeyPos::ONE, OW, S, "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0", "O(1)", setex),
-    cmd!("psetex", 4, WRITE | DENYOOM, KeyPos::ONE, OW, S, "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0", "O(1)", psetex),
-    cmd!("getset", 3, WRITE | DENYOOM | FAST, KeyPos::ONE, RW, S, "Returns the previous string value of a key after setting it to a new value.", "1.0.0", "O(1)", getset),
-    cmd!("getdel", 2, WRITE | FAST, KeyPos::ONE, &["RW", "access", "delete"], S, "Returns the string value of a key after deleting the key.", "6.2.0", "O(1)", getdel),
-    CommandSpec { key_specs: &[KeySpec { notes: Some("RW and UPDATE because it changes the TTL"), ..KeySpec::at(1, &["RW", "access", "update"]) }], ..cmd!("getex", -2, WRITE | FAST, KeyPos::ONE, RW, S, "Returns the string value of a key after setting its expiration time.", "6.2.0", "O(1)", getex) },
-    CommandSpec { tips: &["request_policy:multi_shard"], ..cmd!("mget", -2, READONLY | FAST, KeyPos::ALL, RO, S, "Atomically returns the string values of one or more keys.", "1.0.0", "O(N) where N is the number of keys to retrieve.", mget) },
-    CommandSpec { tips: &["request_policy:multi_shard", "response_policy:all_succeeded"], ..cmd!("mset", -3, WRITE | DENYOOM, KV, OW, S, "Atomically creates or modifies the string values of one or more keys.", "1.0.1", "O(N) where N is the number of keys to set.", mset) },
-    CommandSpec { tips: &["request_policy:multi_shard", "response_policy:agg_min"], ..cmd!("msetnx", -3, WRITE | DENYOOM, KV, &["OW", "insert"], S, "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", "O(N) where N is the number of keys to set.", msetnx) },
-    cmd!("append", 3, WRITE | DENYOOM | FAST, KeyPos::ONE, &["RW", "insert"], S, "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0", "O(1)", append),
-    cmd!("strlen", 2, READONLY | FAST, KeyPos::ONE, &["RO"], S, "Returns the length of a string value.", "2.2.0", "O(1)", strlen),
-    cmd!("getrange", 4, READONLY, KeyPos::ONE, RO, S, "Returns a substring of the string stored at a key.", "2.4.0", "O(N) where N is the length of the returned string.", getrange),
-    cmd!("substr", 4, READONLY, KeyPos::ONE, RO, S, "Returns a substring from a string value.", "1.0.0", "O(N) where N is the length of the returned string.", getrange),
-    cmd!("setrange", 4, WRITE | DENYOOM, KeyPos::ONE, &["RW", "update"], S, "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", "O(1)", setrange),
-    cmd!("incr", 2, WRITE | DENYOOM | FAST, KeyPos::ONE, RW, S, "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", "O(1)", incr),
-    cmd!("decr", 2, WRITE | DENYOOM | FAST, KeyPos::ONE, RW, S, "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", "O(1)", decr),
-    cmd!("incrby", 3, WRITE | DENYOOM | FAST, KeyPos::ONE, RW, S, "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0", "O(1)", incrby),
-    cmd!("decrby", 3, WRITE | DENYOOM | FAST, KeyPos::ONE, RW, S, "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0", "O(1)", decrby),
-    cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, KeyPos::ONE, RW, S, "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0", "O(1)", incrbyfloat),
-    cmd!("setbit", 4, WRITE | DENYOOM, KeyPos::ONE, RW, Group::Bitmap, "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", "2.2.0", "O(1)", setbit),
-    cmd!("getbit", 3, READONLY | FAST, KeyPos::ONE, RO, Group::Bitmap, "Returns a bit value by offset.", "2.2.0", "O(1)", getbit),
-    cmd!("bitcount", -2, READONLY, KeyPos::ONE, RO, Group::Bitmap, "Counts the number of set bits (population counting) in a string.", "2.6.0", "O(N)", bitcount),
+    CommandSpec {
+        key_specs: &[KeySpec {
+            notes: Some("RW and ACCESS due to the optional `GET` argument"),
+            ..KeySpec::at(1, &["RW", "access", "update", "variable_flags"])
+        }],
+        ..cmd!(
+            "set",
+            -3,
+            WRITE | DENYOOM,
+            KeyPos::ONE,
+            &["RW", "access", "update", "variable_flags"],
+            S,
+            "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+            "1.0.0",
+            "O(1)",
+            set
+        )
+    },
+    cmd!(
+        "setnx",
+        3,
+        WRITE | DENYOOM | FAST,
+        KeyPos::ONE,
+        &["OW", "insert"],
+        S,
+        "Set the string value of a key only when the key doesn't exist.",
+        "1.0.0",
+        "O(1)",
+        setnx
+    ),
+    cmd!(
+        "setex",
+        4,
+        WRITE | DENYOOM,
+        KeyPos::ONE,
+        OW,
+        S,
+        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+        "2.0.0",
+        "O(1)",
+        setex
+    ),
+    cmd!(
+        "psetex",
+        4,
+        WRITE | DENYOOM,
+        KeyPos::ONE,
+        OW,
+        S,
+        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        "2.6.0",
+        "O(1)",
+        psetex
+    ),
+    cmd!(
+        "getset",
+        3,
+        WRITE | DENYOOM | FAST,
+        KeyPos::ONE,
+        RW,
+        S,
+        "Returns the previous string value of a key after setting it to a new value.",
+        "1.0.0",
+        "O(1)",
+        getset
+    ),
+    cmd!(
+        "getdel",
+        2,
+        WRITE | FAST,
+        KeyPos::ONE,
+        &["RW", "access", "delete"],
+        S,
+        "Returns the string value of a key after deleting the key.",
+        "6.2.0",
+        "O(1)",
+        getdel
+    ),
+    CommandSpec {
+        key_specs: &[KeySpec {
+            notes: Some("RW and UPDATE because it changes the TTL"),
+            ..KeySpec::at(1, &["RW", "access", "update"])
+        }],
+        ..cmd!(
+            "getex",
+            -2,
+            WRITE | FAST,
+            KeyPos::ONE,
+            RW,
+            S,
+            "Returns the string value of a key after setting its expiration time.",
+            "6.2.0",
+            "O(1)",
+            getex
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:multi_shard"],
+        ..cmd!(
+            "mget",
+            -2,
+            READONLY | FAST,
+            KeyPos::ALL,
+            RO,
+            S,
+            "Atomically returns the string values of one or more keys.",
+            "1.0.0",
+            "O(N) where N is the number of keys to retrieve.",
+            mget
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:multi_shard", "response_policy:all_succeeded"],
+        ..cmd!(
+            "mset",
+            -3,
+            WRITE | DENYOOM,
+            KV,
+            OW,
+            S,
+            "Atomically creates or modifies the string values of one or more keys.",
+            "1.0.1",
+            "O(N) where N is the number of keys to set.",
+            mset
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:multi_shard", "response_policy:agg_min"],
+        ..cmd!(
+            "msetnx",
+            -3,
+            WRITE | DENYOOM,
+            KV,
+            &["OW", "insert"],
+            S,
+            "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+            "1.0.1",
+            "O(N) where N is the number of keys to set.",
+            msetnx
+        )
+    },
+    cmd!(
+        "append",
+        3,
+        WRITE | DENYOOM | FAST,
+        KeyPos::ONE,
+        &["RW", "insert"],
+        S,
+        "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+        "2.0.0",
+        "O(1)",
+        append
+    ),
+    cmd!(
+        "strlen",
+        2,
+        READONLY | FAST,
+        KeyPos::ONE,
+        &["RO"],
+        S,
+        "Returns the length of a string value.",
+        "2.2.0",
+        "O(1)",
+        strlen
+    ),
+    cmd!(
+        "getrange",
+        4,
+        READONLY,
+        KeyPos::ONE,
+        RO,
+        S,
+        "Returns a substring of the string stored at a key.",
+        "2.4.0",
+        "O(N) where N is the length of the returned string.",
+        getrange
+    ),
+    cmd!(
+        "substr",
+        4,
+        READONLY,
+        KeyPos::ONE,
+        RO,
+        S,
+        "Returns a substring from a string value.",
+        "1.0.0",
+        "O(N) where N is the length of the returned string.",
+        getrange
+    ),
+    cmd!(
+        "setrange",
+        4,
+        WRITE | DENYOOM,
+        KeyPos::ONE,
+        &["RW", "update"],
+        S,
+        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        "2.2.0",
+        "O(1)",
+        setrange
+    ),
+    cmd!(
+        "incr",
+        2,
+        WRITE | DENYOOM | FAST,
+        KeyPos::ONE,
+        RW,
+        S,
+        "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        "1.0.0",
+        "O(1)",
+        incr
+    ),
+    cmd!(
+        "decr",
+        2,
+        WRITE | DENYOOM | FAST,
+        KeyPos::ONE,
+        RW,
+        S,
+        "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        "1.0.0",
+        "O(1)",
+        decr
+    ),
+    cmd!(
+        "incrby",
+        3,
+        WRITE | DENYOOM | FAST,
+        KeyPos::ONE,
+        RW,
+        S,
+        "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        "1.0.0",
+        "O(1)",
+        incrby
+    ),
+    cmd!(
+        "decrby",
+        3,
+        WRITE | DENYOOM | FAST,
+        KeyPos::ONE,
+        RW,
+        S,
+        "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+        "1.0.0",
+        "O(1)",
+        decrby
+    ),
+    cmd!(
+        "incrbyfloat",
+        3,
+        WRITE | DENYOOM | FAST,
+        KeyPos::ONE,
+        RW,
+        S,
+        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        "2.6.0",
+        "O(1)",
+        incrbyfloat
+    ),
+    cmd!(
+        "setbit",
+        4,
+        WRITE | DENYOOM,
+        KeyPos::ONE,
+        RW,
+        Group::Bitmap,
+        "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.",
+        "2.2.0",
+        "O(1)",
+        setbit
+    ),
+    cmd!(
+        "getbit",
+        3,
+        READONLY | FAST,
+        KeyPos::ONE,
+        RO,
+        Group::Bitmap,
+        "Returns a bit value by offset.",
+        "2.2.0",
+        "O(1)",
+        getbit
+    ),
+    cmd!(
+        "bitcount",
+        -2,
+        READONLY,
+        KeyPos::ONE,
+        RO,
+        Group::Bitmap,
+        "Counts the number of set bits (population counting) in a string.",
+        "2.6.0",
+        "O(N)",
+        bitcount
+    ),
 ];
 
 /// # Format
@@ -94,7 +368,13 @@ enum Expiry {
 /// Parses `EX s | PX ms | EXAT t | PXAT t | KEEPTTL | PERSIST` and (for SET)
 /// `NX | XX | GET`, with Redis's rules for which combine. Returns
 /// (nx, xx, get, expiry).
-fn parse_set_options(ctx: &ExecCtx<'_>, args: &Args<'_>, from: usize, is_set: bool, cmd: &str) -> Result<(bool, bool, bool, Expiry), CmdError> {
+fn parse_set_options(
+    ctx: &ExecCtx<'_>,
+    args: &Args<'_>,
+    from: usize,
+    is_set: bool,
+    cmd: &str,
+) -> Result<(bool, bool, bool, Expiry), CmdError> {
     let (mut nx, mut xx, mut get) = (false, false, false);
     let mut exp = Expiry::None;
     let mut expire_arg: Option<(&[u8], u8)> = None;
@@ -174,11 +454,7 @@ fn set(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         return set_plain(ctx, key, val);
     }
     let (nx, xx, get, exp) = parse_set_options(ctx, &args, 3, true, "set")?;
-    let old = if get {
-        Some(ctx.read_str(key)?.map(|s| s.to_vec()))
-    } else {
-        None
-    };
+    let old = if get { Some(ctx.read_str(key)?.map(|s| s.to_vec())) } else { None };
     let found = match &old {
         Some(o) => o.is_some() || ctx.exists(key)?,
         None => ctx.exists(key)?,

@@ -276,7 +276,12 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     return None;
                 }
                 let c = line[i];
-                if c == b'\\' && i + 3 < line.len() && line[i + 1] == b'x' && line[i + 2].is_ascii_hexdigit() && line[i + 3].is_ascii_hexdigit() {
+                if c == b'\\'
+                    && i + 3 < line.len()
+                    && line[i + 1] == b'x'
+                    && line[i + 2].is_ascii_hexdigit()
+                    && line[i + 3].is_ascii_hexdigit()
+                {
                     cur.push(hex(line[i + 2]) * 16 + hex(line[i + 3]));
                     i += 3;
                 } else if c == b'\\' && i + 1 < line.len() {
@@ -393,7 +398,10 @@ mod tests {
         assert_eq!(parse_all(b"set \"a b\" 'c d'\n").unwrap(), vec![v(&["set", "a b", "c d"])]);
         assert_eq!(parse_all(b"\r\n\r\nPING\r\n").unwrap(), vec![v(&["PING"])]);
         assert_eq!(parse_all(b"echo \"\\x41\\n\"\r\n").unwrap(), vec![v(&["echo", "A\n"])]);
-        assert_eq!(parse_all(b"set \"a\r\n").unwrap_err().to_string(), "ERR Protocol error: unbalanced quotes in request");
+        assert_eq!(
+            parse_all(b"set \"a\r\n").unwrap_err().to_string(),
+            "ERR Protocol error: unbalanced quotes in request"
+        );
         assert_eq!(parse_all(b"set \"a\"b\r\n").unwrap_err().0, "unbalanced quotes in request");
     }
 

@@ -39,7 +39,6 @@ pub struct Counter {
 #[derive(Default)]
 struct Padded(AtomicU64);
 
-
 impl Counter {
     /// Adds `n`; `hint` (a client id) picks the line.
     #[inline]
@@ -162,9 +161,10 @@ impl Server {
         let mut bound_port = port;
         for addr in config.get("bind").split_whitespace() {
             let addr = addr.trim_start_matches('-');
-            let sa: SocketAddr = format!("{}:{}", if addr.contains(':') { format!("[{addr}]") } else { addr.to_string() }, bound_port)
-                .parse()
-                .with_context(|| format!("invalid bind address '{addr}'"))?;
+            let sa: SocketAddr =
+                format!("{}:{}", if addr.contains(':') { format!("[{addr}]") } else { addr.to_string() }, bound_port)
+                    .parse()
+                    .with_context(|| format!("invalid bind address '{addr}'"))?;
             let l = TcpListener::bind(sa).await.with_context(|| format!("cannot listen on {sa}"))?;
             bound_port = l.local_addr()?.port();
             listeners.push(l);

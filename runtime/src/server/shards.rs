@@ -75,7 +75,8 @@ impl Shards {
     ) -> u64 {
         let spec = cmd.spec;
         let databases = self.databases;
-        let make = |parts, client, host, out| ExecCtx { data: Data::new(parts), client, host, out, now, dirty: 0, databases };
+        let make =
+            |parts, client, host, out| ExecCtx { data: Data::new(parts), client, host, out, now, dirty: 0, databases };
         if spec.has(flags::KEYSPACE) {
             let mut guards: Vec<_> = (0..self.shards.len()).map(|i| self.lock(i)).collect();
             let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
@@ -90,7 +91,8 @@ impl Shards {
             return ctx.dirty;
         };
         let s0 = self.shard_of(key_slot(args.get(first)) as usize);
-        let mut more: Vec<usize> = keys.map(|i| self.shard_of(key_slot(args.get(i)) as usize)).filter(|&s| s != s0).collect();
+        let mut more: Vec<usize> =
+            keys.map(|i| self.shard_of(key_slot(args.get(i)) as usize)).filter(|&s| s != s0).collect();
         if more.is_empty() {
             let mut g = self.lock(s0);
             let mut parts = [&mut *g];

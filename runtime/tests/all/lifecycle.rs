@@ -103,7 +103,16 @@ fn info_has_the_sections_clients_read() {
     let mut con = srv.client();
     let _: () = redis::cmd("SET").arg("a").arg(1).arg("EX").arg(100).query(&mut con).unwrap();
     let info: String = redis::cmd("INFO").query(&mut con).unwrap();
-    for needle in ["# Server\r\n", "redis_version:", "# Clients\r\n", "connected_clients:1", "# Memory\r\n", "used_memory:", "# Stats\r\n", "# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=0\r\n"] {
+    for needle in [
+        "# Server\r\n",
+        "redis_version:",
+        "# Clients\r\n",
+        "connected_clients:1",
+        "# Memory\r\n",
+        "used_memory:",
+        "# Stats\r\n",
+        "# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=0\r\n",
+    ] {
         assert!(info.contains(needle), "missing {needle:?} in {info}");
     }
     let only: String = redis::cmd("INFO").arg("keyspace").query(&mut con).unwrap();
