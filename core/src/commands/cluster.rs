@@ -1,7 +1,7 @@
 //! Cluster commands answered from the keyspace alone: KEYSLOT, COUNTKEYSINSLOT,
 //! GETKEYSINSLOT. They work in standalone mode too, on the selected database.
 
-use super::spec::{flags::*, CommandSpec, Group, KeyPos};
+use super::spec::{flags::*, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
 use crate::numeric::parse_i64;
@@ -16,22 +16,7 @@ const fn cl(
     since: &'static str,
     handler: super::Handler,
 ) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys: KeyPos::NONE,
-        key_flags: &[],
-        key_specs: &[],
-        tips: &[],
-        group: Group::Cluster,
-        acl: &[],
-        summary,
-        since,
-        complexity: "O(1)",
-        subcommands: &[],
-        handler,
-    }
+    CommandSpec::keyless(name, arity, flags, Group::Cluster, summary, since, handler)
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[CommandSpec {

@@ -1,6 +1,6 @@
 //! Connection commands: PING, ECHO, SELECT, QUIT, RESET, HELLO, AUTH, CLIENT.
 
-use super::spec::{flags::*, CommandSpec, Group, KeyPos};
+use super::spec::{flags::*, CommandSpec, Group};
 use super::util::{int_arg, is_kw};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{ClientFilter, ExecCtx};
@@ -21,22 +21,7 @@ const fn conn(
     since: &'static str,
     handler: super::Handler,
 ) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys: KeyPos::NONE,
-        key_flags: &[],
-        key_specs: &[],
-        tips: &[],
-        group: C,
-        acl: &[],
-        summary,
-        since,
-        complexity: "O(1)",
-        subcommands: &[],
-        handler,
-    }
+    CommandSpec::keyless(name, arity, flags, C, summary, since, handler)
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[

@@ -2,7 +2,7 @@
 
 use super::spec::{flags::*, CommandSpec, Group, KeyPos};
 use super::strings::cmd;
-use super::util::{int_arg, is_kw};
+use super::util::{check_pairs, int_arg, is_kw};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
 use crate::keyspace::scan::take_ordered;
@@ -33,13 +33,6 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     CommandSpec { tips: &["nondeterministic_output"], ..cmd!("hscan", -3, READONLY, KeyPos::ONE, RO, H, "Iterates over fields and values of a hash.", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", hscan) },
 ];
 
-fn pairs_ok(args: &Args<'_>, name: &str) -> CmdResult {
-    if args.len() % 2 == 1 {
-        return Err(CmdError::WrongArity(name.into()));
-    }
-    Ok(())
-}
-
 fn hset_fields(ctx: &mut ExecCtx<'_>, args: &Args<'_>) -> Result<i64, CmdError> {
     let h = ctx.hash_for_write(args.get(1))?;
     let mut added = 0;
@@ -51,14 +44,14 @@ fn hset_fields(ctx: &mut ExecCtx<'_>, args: &Args<'_>) -> Result<i64, CmdError> 
 }
 
 fn hset(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    pairs_ok(&args, "hset")?;
+    check_pairs(&args, 2, "hset")?;
     let n = hset_fields(ctx, &args)?;
     ctx.out.int(n);
     Ok(())
 }
 
 fn hmset(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    pairs_ok(&args, "hmset")?;
+    check_pairs(&args, 2, "hmset")?;
     hset_fields(ctx, &args)?;
     ctx.out.ok();
     Ok(())

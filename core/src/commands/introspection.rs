@@ -15,20 +15,9 @@ const fn intro(
     handler: super::Handler,
 ) -> CommandSpec {
     CommandSpec {
-        name,
-        arity,
-        flags: LOADING | STALE,
-        keys: KeyPos::NONE,
-        key_flags: &[],
-        key_specs: &[],
-        tips: &[],
-        group: Group::Server,
         acl: &["@connection"],
-        summary,
-        since,
         complexity: "O(N) where N is the total number of Redis commands",
-        subcommands: &[],
-        handler,
+        ..CommandSpec::keyless(name, arity, LOADING | STALE, Group::Server, summary, since, handler)
     }
 }
 

@@ -20,22 +20,18 @@ const fn sub(
     summary: &'static str,
     handler: super::Handler,
 ) -> CommandSpec {
-    CommandSpec {
+    CommandSpec::new(
         name,
         arity,
         flags,
-        keys: KeyPos { first: 2, last: 2, step: 1 },
-        key_flags: &["RO"],
-        key_specs: &[],
-        tips: &[],
-        group: G,
-        acl: &[],
+        KeyPos { first: 2, last: 2, step: 1 },
+        &["RO"],
+        G,
         summary,
-        since: "2.2.3",
-        complexity: "O(1)",
-        subcommands: &[],
+        "2.2.3",
+        "O(1)",
         handler,
-    }
+    )
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[
@@ -62,30 +58,13 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     CommandSpec { tips: &["nondeterministic_output"], ..cmd!("dump", 2, READONLY, KeyPos::ONE, &["RO", "access"], G, "Returns a serialized representation of the value stored at a key.", "2.6.0", "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", dump) },
     CommandSpec { acl: &["@dangerous"], ..cmd!("restore", -4, WRITE | DENYOOM, KeyPos::ONE, &["OW", "update"], G, "Creates a key from the serialized representation of a value.", "2.6.0", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", restore) },
     CommandSpec {
-        name: "object",
-        arity: -2,
         flags: CONTAINER,
-        keys: KeyPos::NONE,
-        key_flags: &[],
-        key_specs: &[],
-        tips: &[],
-        group: G,
-        acl: &[],
-        summary: "A container for object introspection commands.",
-        since: "2.2.3",
         complexity: "Depends on subcommand.",
         subcommands: &[
             CommandSpec { tips: &["nondeterministic_output"], ..sub("encoding", 3, READONLY, "Returns the internal encoding of a Redis object.", object_encoding) },
-            CommandSpec {
-                keys: KeyPos::NONE,
-                key_flags: &[],
-                key_specs: &[],
-                tips: &[],
-                flags: LOADING | STALE,
-                ..sub("help", 2, 0, "Returns helpful text about the different subcommands.", object_help)
-            },
+            CommandSpec::keyless("help", 2, LOADING | STALE, G, "Returns helpful text about the different subcommands.", "6.2.0", object_help),
         ],
-        handler: super::server::container,
+        ..CommandSpec::keyless("object", -2, 0, G, "A container for object introspection commands.", "2.2.3", super::server::container)
     },
 ];
 

@@ -1,7 +1,7 @@
 //! Server commands: INFO, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, CONFIG,
 //! LASTSAVE, SHUTDOWN.
 
-use super::spec::{flags::*, CommandSpec, Group, KeyPos};
+use super::spec::{flags::*, CommandSpec, Group};
 use super::util::{int_arg, is_kw};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
@@ -16,22 +16,7 @@ const fn srv(
     since: &'static str,
     handler: super::Handler,
 ) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys: KeyPos::NONE,
-        key_flags: &[],
-        key_specs: &[],
-        tips: &[],
-        group: Group::Server,
-        acl: &[],
-        summary,
-        since,
-        complexity: "O(1)",
-        subcommands: &[],
-        handler,
-    }
+    CommandSpec::keyless(name, arity, flags, Group::Server, summary, since, handler)
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[

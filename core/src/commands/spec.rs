@@ -196,6 +196,52 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
+    /// A declaration with the common fields; the rest (extra ACL categories, key
+    /// specs, tips, subcommands) start empty and are set with struct update syntax.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        keys: KeyPos,
+        key_flags: &'static [&'static str],
+        group: Group,
+        summary: &'static str,
+        since: &'static str,
+        complexity: &'static str,
+        handler: Handler,
+    ) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            keys,
+            key_flags,
+            key_specs: &[],
+            tips: &[],
+            group,
+            acl: &[],
+            summary,
+            since,
+            complexity,
+            subcommands: &[],
+            handler,
+        }
+    }
+
+    /// A command without keys, of O(1) complexity.
+    pub const fn keyless(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        group: Group,
+        summary: &'static str,
+        since: &'static str,
+        handler: Handler,
+    ) -> CommandSpec {
+        CommandSpec::new(name, arity, flags, KeyPos::NONE, &[], group, summary, since, "O(1)", handler)
+    }
+
     /// True if the flag bit(s) are set.
     #[inline]
     pub fn has(&self, flag: u32) -> bool {

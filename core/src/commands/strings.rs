@@ -2,7 +2,7 @@
 // Hot path: GET and SET.
 
 use super::spec::{flags::*, CommandSpec, Group, KeyPos, KeySpec};
-use super::util::{int_arg, is_kw};
+use super::util::{check_pairs, int_arg, is_kw};
 use crate::bytestring::ByteString;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
@@ -16,22 +16,7 @@ const OW: &[&str] = &["OW", "update"];
 
 macro_rules! cmd {
     ($name:literal, $arity:expr, $flags:expr, $keys:expr, $kf:expr, $group:expr, $summary:literal, $since:literal, $cx:literal, $h:expr) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            keys: $keys,
-            key_flags: $kf,
-            key_specs: &[],
-            tips: &[],
-            group: $group,
-            acl: &[],
-            summary: $summary,
-            since: $since,
-            complexity: $cx,
-            subcommands: &[],
-            handler: $h,
-        }
+        CommandSpec::new($name, $arity, $flags, $keys, $kf, $group, $summary, $since, $cx, $h)
     };
 }
 pub(crate) use cmd;
@@ -570,15 +555,8 @@ fn mget(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn check_pairs(args: &Args<'_>, name: &str) -> CmdResult {
-    if args.len().is_multiple_of(2) {
-        return Err(CmdError::WrongArity(name.into()));
-    }
-    Ok(())
-}
-
 fn mset(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    check_pairs(&args, "mset")?;
+    check_pairs(&args, 1, "mset")?;
     for i in (1..args.len()).step_by(2) {
         ctx.store(args.get(i), Value::Str(ByteString::from_slice(args.get(i + 1))), false)?;
     }
@@ -587,7 +565,7 @@ fn mset(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn msetnx(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    check_pairs(&args, "msetnx")?;
+    check_pairs(&args, 1, "msetnx")?;
     for i in (1..args.len()).step_by(2) {
         if ctx.exists(args.get(i))? {
             ctx.out.int(0);

@@ -12,6 +12,15 @@ pub fn int_arg(a: &[u8]) -> Result<i64, CmdError> {
     parse_i64(a).ok_or(CmdError::NotInteger)
 }
 
+/// For commands taking `key field value [field value ...]` style pairs after
+/// `first` fixed arguments: a missing value is an arity error, as Redis reports it.
+pub fn check_pairs(args: &crate::resp::request::Args<'_>, first: usize, name: &str) -> Result<(), CmdError> {
+    if !(args.len() - first).is_multiple_of(2) {
+        return Err(CmdError::WrongArity(name.into()));
+    }
+    Ok(())
+}
+
 /// True if `a` equals the keyword `kw` (given in lowercase), ignoring ASCII case.
 #[inline]
 pub fn is_kw(a: &[u8], kw: &str) -> bool {
