@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
-SHARED=${SLOTKV_SHARED:-$PWD/../shared}
+TOOLS=$PWD/tools
 cargo build --release -p slotkv-runtime --locked >/dev/null 2>&1
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -45,8 +45,8 @@ for w in "SET -c 50 -P 1:set:1:set_p1" "GET -c 50 -P 1:get:1:get_p1" "SET -c 50 
     s+=("$(rps "$SPORT" -t "$test" -c 50 -P "$pipe" -n "$n" -r 100000)")
   done
   rm_=$(printf '%s\n' "${r[@]}" | median); sm=$(printf '%s\n' "${s[@]}" | median)
-  rc=$(bash "$SHARED/tools/cpu-per-op.sh" "$RPORT" "$RPID" "$cpuw" | awk '{print $3}')
-  sc=$(bash "$SHARED/tools/cpu-per-op.sh" "$SPORT" "$SPID" "$cpuw" | awk '{print $3}')
+  rc=$(bash "$TOOLS/cpu-per-op.sh" "$RPORT" "$RPID" "$cpuw" | awk '{print $3}')
+  sc=$(bash "$TOOLS/cpu-per-op.sh" "$SPORT" "$SPID" "$cpuw" | awk '{print $3}')
   printf '| %s | %.0f | %.0f | %.2f | %s | %s | %.2f |\n' "$label" "$rm_" "$sm" "$(echo "$sm / $rm_" | bc -l)" "$rc" "$sc" "$(echo "$rc / $sc" | bc -l)"
 done
 
