@@ -186,7 +186,7 @@ mod tests {
         #[test]
         fn resp3_round_trip(r in arb_reply()) {
             let bytes = r.to_bytes(true);
-            let (back, used) = decode_reply(&bytes).unwrap().unwrap();
+            let (back, used) = decode_reply(&bytes).expect("test input is valid").expect("test input is valid");
             prop_assert_eq!(used, bytes.len());
             // Doubles go through %.17g, which round-trips every finite f64.
             prop_assert_eq!(back, r);
@@ -196,7 +196,7 @@ mod tests {
         fn every_prefix_is_incomplete(r in arb_reply()) {
             let bytes = r.to_bytes(true);
             for cut in 0..bytes.len() {
-                prop_assert_eq!(decode_reply(&bytes[..cut]).unwrap(), None);
+                prop_assert_eq!(decode_reply(&bytes[..cut]).expect("test input is valid"), None);
             }
         }
 
@@ -208,8 +208,11 @@ mod tests {
 
     #[test]
     fn resp2_nulls_and_errors() {
-        assert_eq!(decode_reply(b"$-1\r\n").unwrap().unwrap().0, Reply::Null);
-        assert_eq!(decode_reply(b"*-1\r\n").unwrap().unwrap().0, Reply::NullArray);
+        assert_eq!(decode_reply(b"$-1\r\n").expect("test input is valid").expect("test input is valid").0, Reply::Null);
+        assert_eq!(
+            decode_reply(b"*-1\r\n").expect("test input is valid").expect("test input is valid").0,
+            Reply::NullArray
+        );
         assert!(decode_reply(b"?x\r\n").is_err());
         assert!(decode_reply(b"$2\r\nabcd\r\n").is_err());
         assert!(decode_reply(b"#x\r\n").is_err());

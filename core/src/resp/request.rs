@@ -375,7 +375,7 @@ mod tests {
 
     #[test]
     fn multibulk_and_pipeline() {
-        let got = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n").unwrap();
+        let got = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n").expect("test input is valid");
         assert_eq!(got, vec![v(&["GET", "k"]), v(&["PING"])]);
     }
 
@@ -385,8 +385,8 @@ mod tests {
         for cut in 0..input.len() {
             let mut p = RequestParser::default();
             let mut argv = Argv::new();
-            assert_eq!(p.parse(&input[..cut], &mut argv).unwrap(), None, "cut {cut}");
-            let n = p.parse(input, &mut argv).unwrap().unwrap();
+            assert_eq!(p.parse(&input[..cut], &mut argv).expect("test input is valid"), None, "cut {cut}");
+            let n = p.parse(input, &mut argv).expect("test input is valid").expect("test input is valid");
             assert_eq!(n, input.len());
             assert_eq!(argv.bind(input).to_vecs(), v(&["SET", "key", "va\r\nl"]));
         }
@@ -394,10 +394,10 @@ mod tests {
 
     #[test]
     fn inline_commands() {
-        assert_eq!(parse_all(b"PING\r\n").unwrap(), vec![v(&["PING"])]);
-        assert_eq!(parse_all(b"set \"a b\" 'c d'\n").unwrap(), vec![v(&["set", "a b", "c d"])]);
-        assert_eq!(parse_all(b"\r\n\r\nPING\r\n").unwrap(), vec![v(&["PING"])]);
-        assert_eq!(parse_all(b"echo \"\\x41\\n\"\r\n").unwrap(), vec![v(&["echo", "A\n"])]);
+        assert_eq!(parse_all(b"PING\r\n").expect("test input is valid"), vec![v(&["PING"])]);
+        assert_eq!(parse_all(b"set \"a b\" 'c d'\n").expect("test input is valid"), vec![v(&["set", "a b", "c d"])]);
+        assert_eq!(parse_all(b"\r\n\r\nPING\r\n").expect("test input is valid"), vec![v(&["PING"])]);
+        assert_eq!(parse_all(b"echo \"\\x41\\n\"\r\n").expect("test input is valid"), vec![v(&["echo", "A\n"])]);
         assert_eq!(
             parse_all(b"set \"a\r\n").unwrap_err().to_string(),
             "ERR Protocol error: unbalanced quotes in request"
@@ -407,7 +407,7 @@ mod tests {
 
     #[test]
     fn empty_and_negative_multibulk_are_skipped() {
-        assert_eq!(parse_all(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n").unwrap(), vec![v(&["PING"])]);
+        assert_eq!(parse_all(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n").expect("test input is valid"), vec![v(&["PING"])]);
     }
 
     #[test]
@@ -435,6 +435,6 @@ mod tests {
         let mut p = RequestParser::new(RequestLimits { max_bulk_len: 4, ..Default::default() });
         let mut argv = Argv::new();
         assert!(p.parse(b"*1\r\n$5\r\nhello\r\n", &mut argv).is_err());
-        assert!(p.parse(b"*1\r\n$4\r\nhell\r\n", &mut argv).unwrap().is_some());
+        assert!(p.parse(b"*1\r\n$4\r\nhell\r\n", &mut argv).expect("test input is valid").is_some());
     }
 }
