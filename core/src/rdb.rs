@@ -9,7 +9,7 @@
 
 use crate::bytestring::ByteString;
 use crate::numeric::parse_i64;
-use crate::types::{HashValue, Value};
+use crate::types::{HashValue, ListValue, SetValue, Value};
 
 /// RDB version written (Redis 7.0's); payloads up to this version are read.
 pub const RDB_VERSION: u16 = 10;
@@ -17,6 +17,11 @@ pub const RDB_VERSION: u16 = 10;
 const TYPE_STRING: u8 = 0;
 const TYPE_HASH: u8 = 4;
 const TYPE_HASH_LISTPACK: u8 = 16;
+const TYPE_SET: u8 = 2;
+const TYPE_SET_INTSET: u8 = 11;
+const TYPE_LIST_QUICKLIST_2: u8 = 18;
+/// Largest listpack in one list node (`list-max-listpack-size -2`).
+const LIST_NODE_BYTES: usize = 8192;
 
 const CRC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
@@ -56,6 +61,28 @@ pub fn dump(value: &Value) -> Vec<u8> {
                 }
             }
         },
+        Value::Set(set) => match &**set {
+            SetValue::Ints(v) => {
+                out.push(TYPE_SET_INTSET);
+                write_string(&mut out, &intset_blob(v));
+            }
+            SetValue::Table(t) => {
+                out.push(TYPE_SET);
+                write_len(&mut out, t.len() as u64);
+                for m in t {
+                    write_string(&mut out, m);
+                }
+            }
+        },
+        Value::List(list) => {
+            out.push(TYPE_LIST_QUICKLIST_2);
+            let nodes = list_nodes(list);
+            write_len(&mut out, nodes.len() as u64);
+            for lp in nodes {
+                write_len(&mut out, 2); // a packed (listpack) node
+                write_string(&mut out, &lp);
+            }
+        }
     }
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = CRC.checksum(&out);
@@ -80,6 +107,67 @@ pub fn restore(payload: &[u8]) -> Result<Value, DumpError> {
     let mut r = Reader { buf: body, pos: 0 };
     let value = r.value().ok_or(DumpError::BadFormat)?;
     Ok(value)
+}
+
+/// Redis's intset layout: element width, count, sorted little-endian integers.
+fn intset_blob(v: &[i64]) -> Vec<u8> {
+    let width: usize = if v.iter().all(|&n| i16::try_from(n).is_ok()) {
+        2
+    } else if v.iter().all(|&n| i32::try_from(n).is_ok()) {
+        4
+    } else {
+        8
+    };
+    let mut b = Vec::with_capacity(8 + width * v.len());
+    b.extend_from_slice(&(width as u32).to_le_bytes());
+    b.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    for &n in v {
+        b.extend_from_slice(&n.to_le_bytes()[..width]);
+    }
+    b
+}
+
+fn intset_members(b: &[u8]) -> Option<Vec<i64>> {
+    let width = u32::from_le_bytes(b.get(0..4)?.try_into().ok()?) as usize;
+    let n = u32::from_le_bytes(b.get(4..8)?.try_into().ok()?) as usize;
+    if !matches!(width, 2 | 4 | 8) || b.len() != 8 + width * n {
+        return None;
+    }
+    let v: Vec<i64> = b[8..]
+        .chunks(width)
+        .map(|c| match width {
+            2 => i16::from_le_bytes([c[0], c[1]]) as i64,
+            4 => i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64,
+            _ => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+        })
+        .collect();
+    v.windows(2).all(|w| w[0] < w[1]).then_some(v)
+}
+
+/// Splits a list into listpack nodes as Redis's quicklist fills them when
+/// elements are appended at the tail.
+fn list_nodes(list: &ListValue) -> Vec<Vec<u8>> {
+    let mut nodes = Vec::new();
+    let mut cur = Listpack::new();
+    for e in list {
+        let sz = e.len();
+        let overhead = if sz < 254 { 1 } else { 5 }
+            + if sz < 64 {
+                1
+            } else if sz < 16384 {
+                2
+            } else {
+                5
+            };
+        if cur.count > 0 && cur.bytes() + sz + overhead > LIST_NODE_BYTES {
+            nodes.push(std::mem::replace(&mut cur, Listpack::new()).finish());
+        }
+        cur.push(e);
+    }
+    if cur.count > 0 {
+        nodes.push(cur.finish());
+    }
+    nodes
 }
 
 fn write_len(out: &mut Vec<u8>, n: u64) {
@@ -211,6 +299,51 @@ impl Reader<'_> {
                 }
                 Value::Hash(Box::new(h))
             }
+            TYPE_SET_INTSET => {
+                let v = intset_members(&self.string()?)?;
+                if v.is_empty() {
+                    return None;
+                }
+                let mut set = SetValue::default();
+                for n in v {
+                    set.insert(n.to_string().as_bytes());
+                }
+                Value::Set(Box::new(set))
+            }
+            TYPE_SET => {
+                let n = self.plain_len()?;
+                let mut set: Option<SetValue> = None;
+                for _ in 0..n {
+                    let m = self.string()?;
+                    set.get_or_insert_with(|| SetValue::for_member(&m)).insert(&m);
+                }
+                let set = set?;
+                if set.len() != n {
+                    return None;
+                }
+                Value::Set(Box::new(set))
+            }
+            TYPE_LIST_QUICKLIST_2 => {
+                let nodes = self.plain_len()?;
+                let mut list = ListValue::new();
+                for _ in 0..nodes {
+                    match self.plain_len()? {
+                        1 => list.push_back(ByteString::from_vec(self.string()?)),
+                        2 => {
+                            let items = listpack_entries(&self.string()?)?;
+                            if items.is_empty() {
+                                return None;
+                            }
+                            list.extend(items.into_iter().map(ByteString::from_vec));
+                        }
+                        _ => return None,
+                    }
+                }
+                if list.is_empty() {
+                    return None;
+                }
+                Value::List(Box::new(list))
+            }
             _ => return None,
         };
         (self.pos == self.buf.len()).then_some(v)
@@ -301,6 +434,11 @@ impl Listpack {
         let l = self.body.len() - start;
         encode_backlen(&mut self.body, l);
         self.count += 1;
+    }
+
+    /// Size the listpack has so far (header and end byte included).
+    fn bytes(&self) -> usize {
+        6 + self.body.len() + 1
     }
 
     fn finish(self) -> Vec<u8> {
@@ -437,6 +575,21 @@ mod tests {
             Value::Str(ByteString::from_vec(vec![0xFF; 300])),
             Value::Hash(Box::new(small)),
             Value::Hash(Box::new(big)),
+            Value::List(Box::new((0..3000).map(|i| ByteString::from(format!("element-{i}").as_str())).collect())),
+            Value::Set(Box::new({
+                let mut s = SetValue::default();
+                for n in [-70000i64, 5, 1 << 40] {
+                    s.insert(n.to_string().as_bytes());
+                }
+                s
+            })),
+            Value::Set(Box::new({
+                let mut s = SetValue::default();
+                for m in ["a", "b", "1"] {
+                    s.insert(m.as_bytes());
+                }
+                s
+            })),
         ] {
             let back = restore(&dump(&v)).unwrap();
             assert_eq!(format!("{:?}", sorted(&back)), format!("{:?}", sorted(&v)));
@@ -450,6 +603,12 @@ mod tests {
                 let mut p: Vec<_> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
                 p.sort();
                 p
+            }
+            Value::List(l) => l.iter().map(|e| (e.to_vec(), vec![])).collect(),
+            Value::Set(s) => {
+                let mut m: Vec<_> = s.members().into_iter().map(|e| (e, vec![1])).collect();
+                m.sort();
+                m
             }
         }
     }

@@ -98,7 +98,7 @@ fn hdel(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         for f in args.iter().skip(2) {
             removed += h.remove(f) as i64;
         }
-        ctx.drop_if_empty_hash(key)?;
+        ctx.drop_if_empty(key)?;
         ctx.dirty += removed as u64;
     }
     ctx.out.int(removed);

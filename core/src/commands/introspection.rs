@@ -49,12 +49,15 @@ fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec)
     out.array(10);
     out.bulk(super::full_name(parent, c).as_bytes());
     out.int(c.arity as i64);
-    let names: Vec<&str> = flags::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
+    let mut names: Vec<&str> = flags::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
+    if c.keys.numkeys_at > 0 {
+        names.push("movablekeys");
+    }
     out.set(names.len());
     for n in names {
         out.simple(n.as_bytes());
     }
-    let KeyPos { first, last, step } = c.keys;
+    let KeyPos { first, last, step, numkeys_at } = c.keys;
     out.int(first as i64);
     out.int(last as i64);
     out.int(step as i64);
@@ -71,9 +74,12 @@ fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec)
     let derived;
     let specs: &[KeySpec] = if !c.key_specs.is_empty() {
         c.key_specs
+    } else if numkeys_at > 0 {
+        derived = [KeySpec { begin: numkeys_at, lastkey: 0, step: 1, flags: c.key_flags, notes: None, keynum: true }];
+        &derived
     } else if first > 0 {
         let lastkey = if last < 0 { last } else { last - first };
-        derived = [KeySpec { begin: first, lastkey, step, flags: c.key_flags, notes: None }];
+        derived = [KeySpec { begin: first, lastkey, step, flags: c.key_flags, notes: None, keynum: false }];
         &derived
     } else {
         &[]
@@ -110,6 +116,19 @@ fn key_spec(out: &mut ReplyBuf, ks: &KeySpec) {
     out.bulk(b"find_keys");
     out.map(2);
     out.bulk(b"type");
+    if ks.keynum {
+        // The count is at `begin`; keys start right after it.
+        out.bulk(b"keynum");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"keynumidx");
+        out.int(0);
+        out.bulk(b"firstkey");
+        out.int(1);
+        out.bulk(b"keystep");
+        out.int(ks.step as i64);
+        return;
+    }
     out.bulk(b"range");
     out.bulk(b"spec");
     out.map(3);
@@ -209,7 +228,7 @@ fn getkeys(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     if !spec.arity_ok(inner.len()) {
         return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
     }
-    let idx: Vec<usize> = spec.key_indexes(inner.len()).collect();
+    let idx: Vec<usize> = spec.key_indexes(&inner).collect();
     if idx.is_empty() {
         return Err(CmdError::msg("ERR The command has no key arguments"));
     }

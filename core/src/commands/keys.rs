@@ -20,18 +20,7 @@ const fn sub(
     summary: &'static str,
     handler: super::Handler,
 ) -> CommandSpec {
-    CommandSpec::new(
-        name,
-        arity,
-        flags,
-        KeyPos { first: 2, last: 2, step: 1 },
-        &["RO"],
-        G,
-        summary,
-        "2.2.3",
-        "O(1)",
-        handler,
-    )
+    CommandSpec::new(name, arity, flags, KeyPos::range(2, 2, 1), &["RO"], G, summary, "2.2.3", "O(1)", handler)
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[
@@ -42,8 +31,8 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     CommandSpec { acl: &["@dangerous"], tips: &["request_policy:all_shards", "nondeterministic_output_order"], ..cmd!("keys", 2, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Returns all key names that match a pattern.", "1.0.0", "O(N) with N being the number of keys in the database.", keys) },
     CommandSpec { tips: &["nondeterministic_output", "request_policy:special"], ..cmd!("scan", -2, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Iterates over the key names in the database.", "2.8.0", "O(1) for every call. O(N) for a complete iteration.", scan) },
     CommandSpec { tips: &["request_policy:all_shards", "nondeterministic_output"], ..cmd!("randomkey", 1, READONLY | KEYSPACE, KeyPos::NONE, &[], G, "Returns a random key name from the database.", "1.0.0", "O(1)", randomkey) },
-    CommandSpec { key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["OW", "update"])], ..cmd!("rename", 3, WRITE, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access", "delete"], G, "Renames a key and overwrites the destination.", "1.0.0", "O(1)", rename) },
-    CommandSpec { key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["OW", "insert"])], ..cmd!("renamenx", 3, WRITE | FAST, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access", "delete"], G, "Renames a key only when the target key name doesn't exist.", "1.0.0", "O(1)", renamenx) },
+    CommandSpec { key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["OW", "update"])], ..cmd!("rename", 3, WRITE, KeyPos::range(1, 2, 1), &["RW", "access", "delete"], G, "Renames a key and overwrites the destination.", "1.0.0", "O(1)", rename) },
+    CommandSpec { key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["OW", "insert"])], ..cmd!("renamenx", 3, WRITE | FAST, KeyPos::range(1, 2, 1), &["RW", "access", "delete"], G, "Renames a key only when the target key name doesn't exist.", "1.0.0", "O(1)", renamenx) },
     cmd!("expire", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key in seconds.", "1.0.0", "O(1)", expire),
     cmd!("pexpire", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key in milliseconds.", "2.6.0", "O(1)", pexpire),
     cmd!("expireat", -3, WRITE | FAST, KeyPos::ONE, RW, G, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0", "O(1)", expireat),
@@ -54,7 +43,7 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     cmd!("pexpiretime", 2, READONLY | FAST, KeyPos::ONE, &["RO", "access"], G, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", "O(1)", pexpiretime),
     cmd!("persist", 2, WRITE | FAST, KeyPos::ONE, RW, G, "Removes the expiration time of a key.", "2.2.0", "O(1)", persist),
     CommandSpec { tips: &["request_policy:multi_shard", "response_policy:agg_sum"], ..cmd!("touch", -2, READONLY | FAST, KeyPos::ALL, RO, G, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", "O(N) where N is the number of keys that will be touched.", exists) },
-    CommandSpec { key_specs: &[KeySpec::at(1, &["RO", "access"]), KeySpec::at(2, &["OW", "update"])], ..cmd!("copy", -3, WRITE | DENYOOM, KeyPos { first: 1, last: 2, step: 1 }, &["RW", "access"], G, "Copies the value of a key to a new key.", "6.2.0", "O(N) worst case for collections, where N is the number of nested items.", copy) },
+    CommandSpec { key_specs: &[KeySpec::at(1, &["RO", "access"]), KeySpec::at(2, &["OW", "update"])], ..cmd!("copy", -3, WRITE | DENYOOM, KeyPos::range(1, 2, 1), &["RW", "access"], G, "Copies the value of a key to a new key.", "6.2.0", "O(N) worst case for collections, where N is the number of nested items.", copy) },
     CommandSpec { tips: &["nondeterministic_output"], ..cmd!("dump", 2, READONLY, KeyPos::ONE, &["RO", "access"], G, "Returns a serialized representation of the value stored at a key.", "2.6.0", "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", dump) },
     CommandSpec { acl: &["@dangerous"], ..cmd!("restore", -4, WRITE | DENYOOM, KeyPos::ONE, &["OW", "update"], G, "Creates a key from the serialized representation of a value.", "2.6.0", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", restore) },
     CommandSpec {

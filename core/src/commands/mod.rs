@@ -14,7 +14,9 @@ mod connection;
 mod hashes;
 mod introspection;
 mod keys;
+mod lists;
 mod server;
+mod sets;
 mod strings;
 
 pub use spec::{flags, CommandSpec, Group, Handler, KeyPos};
@@ -31,6 +33,8 @@ const FAMILIES: &[&[CommandSpec]] = &[
     keys::SPECS,
     strings::SPECS,
     hashes::SPECS,
+    lists::SPECS,
+    sets::SPECS,
     cluster::SPECS,
     introspection::SPECS,
 ];
@@ -151,7 +155,7 @@ mod tests {
             if c.keys.first > 0 {
                 let min = c.arity.unsigned_abs() as i32;
                 assert!(c.keys.first < min.max(c.keys.first + 1), "{} first key past arity", c.name);
-                assert!(!c.key_flags.is_empty(), "{} has keys but no key flags", c.name);
+                assert!(!c.key_flags.is_empty() || !c.key_specs.is_empty(), "{} has keys but no key flags", c.name);
             }
             let mut subs = HashSet::new();
             for s in c.subcommands {
@@ -171,10 +175,24 @@ mod tests {
     #[test]
     fn key_indexes() {
         let mset = lookup(b"mset").unwrap();
-        assert_eq!(mset.key_indexes(5).collect::<Vec<_>>(), vec![1, 3]);
+        let args = |v: &[&str]| crate::resp::request::Argv::from_args(v.iter());
+        let a = args(&["mset", "a", "1", "b", "2"]);
+        assert_eq!(mset.key_indexes(&a.bind(&[])).collect::<Vec<_>>(), vec![1, 3]);
         let del = lookup(b"del").unwrap();
-        assert_eq!(del.key_indexes(4).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let a = args(&["del", "a", "b", "c"]);
+        assert_eq!(del.key_indexes(&a.bind(&[])).collect::<Vec<_>>(), vec![1, 2, 3]);
         let ping = lookup(b"ping").unwrap();
-        assert_eq!(ping.key_indexes(2).count(), 0);
+        let a = args(&["ping", "x"]);
+        assert_eq!(ping.key_indexes(&a.bind(&[])).count(), 0);
+        let sintercard = lookup(b"sintercard").unwrap();
+        for (call, want) in [
+            (&["sintercard", "2", "a", "b", "LIMIT", "1"][..], vec![2, 3]),
+            (&["sintercard", "3", "a", "b"][..], vec![]),
+            (&["sintercard", "x", "a"][..], vec![]),
+            (&["sintercard", "0", "a"][..], vec![]),
+        ] {
+            let a = args(call);
+            assert_eq!(sintercard.key_indexes(&a.bind(&[])).collect::<Vec<_>>(), want, "{call:?}");
+        }
     }
 }

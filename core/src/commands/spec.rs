@@ -83,6 +83,10 @@ pub enum Group {
     String,
     /// Hashes.
     Hash,
+    /// Lists.
+    List,
+    /// Sets.
+    Set,
     /// Bitmaps (a kind of string).
     Bitmap,
     /// Cluster.
@@ -98,6 +102,8 @@ impl Group {
             Group::Generic => "generic",
             Group::String => "string",
             Group::Hash => "hash",
+            Group::List => "list",
+            Group::Set => "set",
             Group::Bitmap => "bitmap",
             Group::Cluster => "cluster",
         }
@@ -110,6 +116,8 @@ impl Group {
             Group::Generic => Some("@keyspace"),
             Group::String => Some("@string"),
             Group::Hash => Some("@hash"),
+            Group::List => Some("@list"),
+            Group::Set => Some("@set"),
             Group::Bitmap => Some("@bitmap"),
             Group::Server | Group::Cluster => None,
         }
@@ -126,15 +134,28 @@ pub struct KeyPos {
     pub last: i32,
     /// Distance between keys.
     pub step: i32,
+    /// When nonzero, the index of a numkeys argument; the keys follow it.
+    pub numkeys_at: i32,
 }
 
 impl KeyPos {
+    /// Keys from `first` to `last` (negative: from the end), every `step`.
+    pub const fn range(first: i32, last: i32, step: i32) -> KeyPos {
+        KeyPos { first, last, step, numkeys_at: 0 }
+    }
+
+    /// Keys counted by the argument at `at` (numkeys), following it; Redis
+    /// reports such commands as `movablekeys` with positions 0 0 0.
+    pub const fn counted(at: i32) -> KeyPos {
+        KeyPos { first: 0, last: 0, step: 0, numkeys_at: at }
+    }
+
     /// No keys.
-    pub const NONE: KeyPos = KeyPos { first: 0, last: 0, step: 0 };
+    pub const NONE: KeyPos = KeyPos::range(0, 0, 0);
     /// One key at index 1.
-    pub const ONE: KeyPos = KeyPos { first: 1, last: 1, step: 1 };
+    pub const ONE: KeyPos = KeyPos::range(1, 1, 1);
     /// Every argument from index 1 is a key.
-    pub const ALL: KeyPos = KeyPos { first: 1, last: -1, step: 1 };
+    pub const ALL: KeyPos = KeyPos::range(1, -1, 1);
 }
 
 /// A key specification as COMMAND INFO shows it: where a group of keys starts,
@@ -151,12 +172,14 @@ pub struct KeySpec {
     pub flags: &'static [&'static str],
     /// Explanation shown in COMMAND INFO, if any.
     pub notes: Option<&'static str>,
+    /// The argument at `begin` counts the keys that follow it (`keynum` search).
+    pub keynum: bool,
 }
 
 impl KeySpec {
     /// One key at `begin`.
     pub const fn at(begin: i32, flags: &'static [&'static str]) -> KeySpec {
-        KeySpec { begin, lastkey: 0, step: 1, flags, notes: None }
+        KeySpec { begin, lastkey: 0, step: 1, flags, notes: None, keynum: false }
     }
 }
 
@@ -255,13 +278,25 @@ impl CommandSpec {
         (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
     }
 
-    /// Indexes of the key arguments in an argument vector of length `argc`.
-    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
-        let KeyPos { first, last, step } = self.keys;
-        let (first, step) = (first.max(0) as usize, step.max(1) as usize);
+    /// Indexes of the key arguments of a call. For numkeys commands with a bad
+    /// count there are none: their handler answers the error before touching keys.
+    pub fn key_indexes(&self, args: &crate::resp::request::Args<'_>) -> std::iter::StepBy<std::ops::Range<usize>> {
+        let argc = args.len();
+        let KeyPos { first, last, step: _, numkeys_at } = self.keys;
+        if numkeys_at > 0 {
+            let at = numkeys_at as usize;
+            return match (at < argc).then(|| crate::numeric::parse_i64(args.get(at))).flatten() {
+                Some(n) if n > 0 && (n as u64) < (argc - at) as u64 => (at + 1..at + 1 + n as usize).step_by(1),
+                _ => (0..0).step_by(1),
+            };
+        }
+        if first <= 0 {
+            return (0..0).step_by(1);
+        }
+        let first = first as usize;
         let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
-        let end = if first == 0 { 0 } else { (last.max(-1) + 1).min(argc as i64).max(0) as usize };
-        (first..end.max(first)).step_by(step)
+        let end = ((last + 1).min(argc as i64).max(0) as usize).max(first);
+        (first..end).step_by(self.keys.step.max(1) as usize)
     }
 
     /// ACL categories, implied by the flags and the group plus the extra ones, in

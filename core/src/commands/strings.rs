@@ -21,7 +21,7 @@ macro_rules! cmd {
 }
 pub(crate) use cmd;
 
-const KV: KeyPos = KeyPos { first: 1, last: -1, step: 2 };
+const KV: KeyPos = KeyPos::range(1, -1, 2);
 const S: Group = Group::String;
 
 pub(crate) const SPECS: &[CommandSpec] = &[

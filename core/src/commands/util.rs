@@ -4,7 +4,7 @@ use crate::bytestring::ByteString;
 use crate::error::CmdError;
 use crate::exec::ExecCtx;
 use crate::numeric::parse_i64;
-use crate::types::{HashValue, Value};
+use crate::types::{HashValue, ListValue, SetValue, Value};
 
 /// Reads an integer argument (`ERR value is not an integer or out of range`).
 #[inline]
@@ -118,15 +118,85 @@ impl ExecCtx<'_> {
         Ok(())
     }
 
-    /// Removes the hash at `key` if it became empty.
-    pub fn drop_if_empty_hash(&mut self, key: &[u8]) -> Result<(), CmdError> {
+    /// Removes the collection at `key` if it became empty, as Redis never keeps
+    /// an empty hash, list or set.
+    pub fn drop_if_empty(&mut self, key: &[u8]) -> Result<(), CmdError> {
         let (db, now) = (self.db(), self.now);
         let (ks, slot) = self.data.locate(key)?;
-        if let Some(Value::Hash(h)) = ks.get_mut(db, slot, key, now) {
-            if h.is_empty() {
-                ks.remove(db, slot, key);
-            }
+        if ks.get_mut(db, slot, key, now).is_some_and(|v| v.is_empty_collection()) {
+            ks.remove(db, slot, key);
         }
         Ok(())
+    }
+
+    /// The list at `key` for reading.
+    pub fn read_list(&mut self, key: &[u8]) -> Result<Option<&ListValue>, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        match ks.get(db, slot, key, now) {
+            None => Ok(None),
+            Some(Value::List(l)) => Ok(Some(l)),
+            Some(_) => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The list at `key` for writing, if it exists.
+    pub fn list_mut(&mut self, key: &[u8]) -> Result<Option<&mut ListValue>, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        match ks.get_mut(db, slot, key, now) {
+            None => Ok(None),
+            Some(Value::List(l)) => Ok(Some(l)),
+            Some(_) => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The list at `key` for writing, created empty when missing (the caller
+    /// must add to it or call [`ExecCtx::drop_if_empty`]).
+    pub fn list_for_write(&mut self, key: &[u8]) -> Result<&mut ListValue, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        if ks.get_mut(db, slot, key, now).is_none() {
+            ks.insert(db, slot, key, Value::List(Box::default()), true);
+        }
+        match ks.get_mut(db, slot, key, now) {
+            Some(Value::List(l)) => Ok(l),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The set at `key` for reading.
+    pub fn read_set(&mut self, key: &[u8]) -> Result<Option<&SetValue>, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        match ks.get(db, slot, key, now) {
+            None => Ok(None),
+            Some(Value::Set(s)) => Ok(Some(s)),
+            Some(_) => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The set at `key` for writing, if it exists.
+    pub fn set_mut(&mut self, key: &[u8]) -> Result<Option<&mut SetValue>, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        match ks.get_mut(db, slot, key, now) {
+            None => Ok(None),
+            Some(Value::Set(s)) => Ok(Some(s)),
+            Some(_) => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The set at `key` for writing, created (in the form suiting `first`) when missing.
+    pub fn set_for_write(&mut self, key: &[u8], first: &[u8]) -> Result<&mut SetValue, CmdError> {
+        let (db, now) = (self.db(), self.now);
+        let (ks, slot) = self.data.locate(key)?;
+        if ks.get_mut(db, slot, key, now).is_none() {
+            ks.insert(db, slot, key, Value::Set(Box::new(SetValue::for_member(first))), true);
+        }
+        match ks.get_mut(db, slot, key, now) {
+            Some(Value::Set(s)) => Ok(s),
+            _ => Err(CmdError::WrongType),
+        }
     }
 }

@@ -1,8 +1,13 @@
 //! The values keys hold. One file per data type; [`Value`] is the sum of them.
 
 pub mod hash;
+pub mod set;
 
 pub use hash::HashValue;
+pub use set::SetValue;
+
+/// A list: a double-ended queue of byte strings.
+pub type ListValue = std::collections::VecDeque<ByteString>;
 
 use crate::bytestring::ByteString;
 
@@ -13,14 +18,30 @@ pub enum Value {
     Str(ByteString),
     /// A hash of fields to values.
     Hash(Box<HashValue>),
+    /// A list.
+    List(Box<ListValue>),
+    /// A set.
+    Set(Box<SetValue>),
 }
 
 impl Value {
+    /// True for a collection with no element left (which is then deleted).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::Hash(h) => h.is_empty(),
+            Value::List(l) => l.is_empty(),
+            Value::Set(s) => s.is_empty(),
+        }
+    }
+
     /// The name `TYPE` answers.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
         }
     }
 
@@ -37,6 +58,9 @@ impl Value {
                 }
             }
             Value::Hash(h) => h.encoding(),
+            // Redis 7.0 keeps every list in a quicklist.
+            Value::List(_) => "quicklist",
+            Value::Set(s) => s.encoding(),
         }
     }
 }

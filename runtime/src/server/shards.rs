@@ -84,7 +84,7 @@ impl Shards {
             execute(&mut ctx, cmd, args);
             return ctx.dirty;
         }
-        let mut keys = spec.key_indexes(args.len());
+        let mut keys = spec.key_indexes(&args);
         let Some(first) = keys.next() else {
             let mut ctx = make(&mut [], client, host, out);
             execute(&mut ctx, cmd, args);
