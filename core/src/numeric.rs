@@ -102,6 +102,33 @@ fn parse_hex_float(s: &str) -> Option<f64> {
     Some(v * 2f64.powi(exp))
 }
 
+/// Parses a float exactly as C's `strtod` accepts a whole string: leading
+/// whitespace skipped, an empty rest reads as 0, overflow reads as infinity and
+/// underflow as 0 (score ranges are parsed this way in Redis). NaN is returned
+/// as NaN for the caller to refuse.
+pub fn parse_f64_strtod(s: &[u8]) -> Option<f64> {
+    let start = s.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(s.len());
+    let t = &s[start..];
+    if t.is_empty() {
+        return Some(0.0);
+    }
+    let text = std::str::from_utf8(t).ok()?;
+    let lower = text.to_ascii_lowercase();
+    let unsigned = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
+    if unsigned.starts_with("0x") {
+        return parse_f64(t);
+    }
+    if unsigned.starts_with("nan") {
+        return (unsigned == "nan").then_some(f64::NAN);
+    }
+    if !unsigned.starts_with("inf")
+        && !unsigned.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-'))
+    {
+        return None;
+    }
+    lower.parse::<f64>().ok()
+}
+
 /// Parses a RESP3 double (`1.5`, `inf`, `-inf`, `nan`).
 pub fn parse_f64_resp(s: &[u8]) -> Option<f64> {
     match s {

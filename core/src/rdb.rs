@@ -9,7 +9,7 @@
 
 use crate::bytestring::ByteString;
 use crate::numeric::parse_i64;
-use crate::types::{HashValue, ListValue, SetValue, Value};
+use crate::types::{HashValue, ListValue, SetValue, Value, ZSetValue};
 
 /// RDB version written (Redis 7.0's); payloads up to this version are read.
 pub const RDB_VERSION: u16 = 10;
@@ -20,6 +20,8 @@ const TYPE_HASH_LISTPACK: u8 = 16;
 const TYPE_SET: u8 = 2;
 const TYPE_SET_INTSET: u8 = 11;
 const TYPE_LIST_QUICKLIST_2: u8 = 18;
+const TYPE_ZSET_2: u8 = 5;
+const TYPE_ZSET_LISTPACK: u8 = 17;
 /// Largest listpack in one list node (`list-max-listpack-size -2`).
 const LIST_NODE_BYTES: usize = 8192;
 
@@ -74,6 +76,24 @@ pub fn dump(value: &Value) -> Vec<u8> {
                 }
             }
         },
+        Value::ZSet(z) if z.is_compact() => {
+            out.push(TYPE_ZSET_LISTPACK);
+            let mut lp = Listpack::new();
+            for (m, score) in z.iter() {
+                lp.push(m);
+                lp.push(crate::numeric::fmt_d2string(score).as_bytes());
+            }
+            write_string(&mut out, &lp.finish());
+        }
+        Value::ZSet(z) => {
+            out.push(TYPE_ZSET_2);
+            write_len(&mut out, z.len() as u64);
+            let all: Vec<_> = z.iter().collect();
+            for (m, score) in all.into_iter().rev() {
+                write_string(&mut out, m);
+                out.extend_from_slice(&score.to_le_bytes());
+            }
+        }
         Value::List(list) => {
             out.push(TYPE_LIST_QUICKLIST_2);
             let nodes = list_nodes(list);
@@ -323,6 +343,37 @@ impl Reader<'_> {
                 }
                 Value::Set(Box::new(set))
             }
+            TYPE_ZSET_LISTPACK => {
+                let items = listpack_entries(&self.string()?)?;
+                if items.is_empty() || items.len() % 2 != 0 {
+                    return None;
+                }
+                let mut z = ZSetValue::default();
+                for pair in items.chunks(2) {
+                    let score = crate::numeric::parse_f64(&pair[1]).or_else(|| inf_score(&pair[1]))?;
+                    z.insert(&pair[0], score);
+                }
+                if z.len() != items.len() / 2 {
+                    return None;
+                }
+                Value::ZSet(Box::new(z))
+            }
+            TYPE_ZSET_2 => {
+                let n = self.plain_len()?;
+                let mut z = ZSetValue::default();
+                for _ in 0..n {
+                    let m = self.string()?;
+                    let score = f64::from_le_bytes(self.take(8)?.try_into().ok()?);
+                    if score.is_nan() {
+                        return None;
+                    }
+                    z.insert(&m, score);
+                }
+                if z.len() != n || n == 0 {
+                    return None;
+                }
+                Value::ZSet(Box::new(z))
+            }
             TYPE_LIST_QUICKLIST_2 => {
                 let nodes = self.plain_len()?;
                 let mut list = ListValue::new();
@@ -347,6 +398,15 @@ impl Reader<'_> {
             _ => return None,
         };
         (self.pos == self.buf.len()).then_some(v)
+    }
+}
+
+/// `inf` and `-inf` as Redis writes infinite scores in listpacks.
+fn inf_score(s: &[u8]) -> Option<f64> {
+    match s {
+        b"inf" => Some(f64::INFINITY),
+        b"-inf" => Some(f64::NEG_INFINITY),
+        _ => None,
     }
 }
 
@@ -583,6 +643,21 @@ mod tests {
                 }
                 s
             })),
+            Value::ZSet(Box::new({
+                let mut z = ZSetValue::default();
+                for (i, m) in ["a", "b", "c"].iter().enumerate() {
+                    z.insert(m.as_bytes(), i as f64 * 1.5 - 1.0);
+                }
+                z.insert(b"inf", f64::INFINITY);
+                z
+            })),
+            Value::ZSet(Box::new({
+                let mut z = ZSetValue::default();
+                for i in 0..200 {
+                    z.insert(format!("m{i}").as_bytes(), (i % 7) as f64 / 3.0);
+                }
+                z
+            })),
             Value::Set(Box::new({
                 let mut s = SetValue::default();
                 for m in ["a", "b", "1"] {
@@ -610,6 +685,7 @@ mod tests {
                 m.sort();
                 m
             }
+            Value::ZSet(z) => z.iter().map(|(m, s)| (m.to_vec(), s.to_string().into_bytes())).collect(),
         }
     }
 

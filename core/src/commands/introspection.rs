@@ -74,7 +74,7 @@ fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec)
     let derived;
     let specs: &[KeySpec] = if !c.key_specs.is_empty() {
         c.key_specs
-    } else if numkeys_at > 0 {
+    } else if numkeys_at > 0 && first == 0 {
         derived = [KeySpec { begin: numkeys_at, lastkey: 0, step: 1, flags: c.key_flags, notes: None, keynum: true }];
         &derived
     } else if first > 0 {

@@ -18,6 +18,7 @@ mod lists;
 mod server;
 mod sets;
 mod strings;
+mod zsets;
 
 pub use spec::{flags, CommandSpec, Group, Handler, KeyPos};
 
@@ -35,6 +36,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     hashes::SPECS,
     lists::SPECS,
     sets::SPECS,
+    zsets::SPECS,
     cluster::SPECS,
     introspection::SPECS,
 ];

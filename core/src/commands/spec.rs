@@ -70,6 +70,9 @@ pub mod flags {
     ];
 }
 
+/// Iterator over the key indexes of a call.
+pub type KeyIndexes = std::iter::Chain<std::iter::StepBy<std::ops::Range<usize>>, std::ops::Range<usize>>;
+
 /// The command group, as in Redis's documentation; also an ACL category.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Group {
@@ -87,6 +90,8 @@ pub enum Group {
     List,
     /// Sets.
     Set,
+    /// Sorted sets.
+    SortedSet,
     /// Bitmaps (a kind of string).
     Bitmap,
     /// Cluster.
@@ -104,6 +109,7 @@ impl Group {
             Group::Hash => "hash",
             Group::List => "list",
             Group::Set => "set",
+            Group::SortedSet => "sorted-set",
             Group::Bitmap => "bitmap",
             Group::Cluster => "cluster",
         }
@@ -118,6 +124,7 @@ impl Group {
             Group::Hash => Some("@hash"),
             Group::List => Some("@list"),
             Group::Set => Some("@set"),
+            Group::SortedSet => Some("@sortedset"),
             Group::Bitmap => Some("@bitmap"),
             Group::Server | Group::Cluster => None,
         }
@@ -149,6 +156,10 @@ impl KeyPos {
     pub const fn counted(at: i32) -> KeyPos {
         KeyPos { first: 0, last: 0, step: 0, numkeys_at: at }
     }
+
+    /// A destination key at 1, then keys counted by the argument at 2
+    /// (ZUNIONSTORE and friends); positions 1 1 1.
+    pub const DEST_AND_COUNTED: KeyPos = KeyPos { first: 1, last: 1, step: 1, numkeys_at: 2 };
 
     /// No keys.
     pub const NONE: KeyPos = KeyPos::range(0, 0, 0);
@@ -278,25 +289,29 @@ impl CommandSpec {
         (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
     }
 
-    /// Indexes of the key arguments of a call. For numkeys commands with a bad
-    /// count there are none: their handler answers the error before touching keys.
-    pub fn key_indexes(&self, args: &crate::resp::request::Args<'_>) -> std::iter::StepBy<std::ops::Range<usize>> {
+    /// Indexes of the key arguments of a call: the fixed positions, then the
+    /// keys a numkeys argument counts. With a bad count there are no counted
+    /// keys: the handler answers the error before touching keys.
+    pub fn key_indexes(&self, args: &crate::resp::request::Args<'_>) -> KeyIndexes {
         let argc = args.len();
-        let KeyPos { first, last, step: _, numkeys_at } = self.keys;
-        if numkeys_at > 0 {
+        let KeyPos { first, last, step, numkeys_at } = self.keys;
+        let fixed = if first <= 0 {
+            0..0
+        } else {
+            let first = first as usize;
+            let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
+            first..((last + 1).min(argc as i64).max(0) as usize).max(first)
+        };
+        let counted = if numkeys_at > 0 {
             let at = numkeys_at as usize;
-            return match (at < argc).then(|| crate::numeric::parse_i64(args.get(at))).flatten() {
-                Some(n) if n > 0 && (n as u64) < (argc - at) as u64 => (at + 1..at + 1 + n as usize).step_by(1),
-                _ => (0..0).step_by(1),
-            };
-        }
-        if first <= 0 {
-            return (0..0).step_by(1);
-        }
-        let first = first as usize;
-        let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
-        let end = ((last + 1).min(argc as i64).max(0) as usize).max(first);
-        (first..end).step_by(self.keys.step.max(1) as usize)
+            match (at < argc).then(|| crate::numeric::parse_i64(args.get(at))).flatten() {
+                Some(n) if n > 0 && (n as u64) < (argc - at) as u64 => at + 1..at + 1 + n as usize,
+                _ => 0..0,
+            }
+        } else {
+            0..0
+        };
+        fixed.step_by(step.max(1) as usize).chain(counted)
     }
 
     /// ACL categories, implied by the flags and the group plus the extra ones, in

@@ -2,9 +2,11 @@
 
 pub mod hash;
 pub mod set;
+pub mod zset;
 
 pub use hash::HashValue;
 pub use set::SetValue;
+pub use zset::ZSetValue;
 
 /// A list: a double-ended queue of byte strings.
 pub type ListValue = std::collections::VecDeque<ByteString>;
@@ -22,6 +24,8 @@ pub enum Value {
     List(Box<ListValue>),
     /// A set.
     Set(Box<SetValue>),
+    /// A sorted set.
+    ZSet(Box<ZSetValue>),
 }
 
 impl Value {
@@ -32,6 +36,7 @@ impl Value {
             Value::Hash(h) => h.is_empty(),
             Value::List(l) => l.is_empty(),
             Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
         }
     }
 
@@ -42,6 +47,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::List(_) => "list",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -61,6 +67,7 @@ impl Value {
             // Redis 7.0 keeps every list in a quicklist.
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }
