@@ -186,3 +186,34 @@ fn randomkey_returns_an_existing_key() {
         assert!(k.starts_with('r'));
     }
 }
+
+/// Commands whose keys are counted by an argument (numkeys) or sit beside such
+/// keys lock every shard they touch: the destination and sources may live in
+/// different shards.
+#[test]
+fn numkeys_commands_route_across_shards() {
+    let srv = TestServer::start(&["--shards", "16", "--io-threads", "2"]);
+    let mut con = srv.client();
+    for (k, base) in [("zs:a", 1), ("zs:b", 10), ("zs:c", 100)] {
+        for i in 0..5 {
+            let _: i64 = redis::cmd("ZADD").arg(k).arg(base * i).arg(format!("m{i}")).query(&mut con).unwrap();
+        }
+    }
+    let n: i64 = redis::cmd("ZUNIONSTORE").arg("dest{x}").arg(3).arg("zs:a").arg("zs:b").arg("zs:c").query(&mut con).unwrap();
+    assert_eq!(n, 5);
+    let top: Vec<(String, f64)> =
+        redis::cmd("ZRANGE").arg("dest{x}").arg(-1).arg(-1).arg("WITHSCORES").query(&mut con).unwrap();
+    assert_eq!(top, vec![("m4".to_string(), 444.0)]);
+    let card: i64 = redis::cmd("ZINTERCARD").arg(2).arg("zs:a").arg("zs:c").query(&mut con).unwrap();
+    assert_eq!(card, 5);
+    let _: i64 = redis::cmd("RPUSH").arg("q:1").arg("a").query(&mut con).unwrap();
+    let popped: (String, Vec<String>) =
+        redis::cmd("LMPOP").arg(2).arg("q:0").arg("q:1").arg("LEFT").query(&mut con).unwrap();
+    assert_eq!(popped, ("q:1".to_string(), vec!["a".to_string()]));
+    let _: i64 = redis::cmd("SADD").arg("s:1").arg("x").arg("y").query(&mut con).unwrap();
+    let _: i64 = redis::cmd("SADD").arg("s:2").arg("y").query(&mut con).unwrap();
+    let c: i64 = redis::cmd("SINTERCARD").arg(2).arg("s:1").arg("s:2").query(&mut con).unwrap();
+    assert_eq!(c, 1);
+    let moved: i64 = redis::cmd("SMOVE").arg("s:1").arg("other-set").arg("x").query(&mut con).unwrap();
+    assert_eq!(moved, 1);
+}
