@@ -288,6 +288,18 @@ pub(crate) const SPECS: &[CommandSpec] = &[
         incrbyfloat
     ),
     cmd!(
+        "lcs",
+        -3,
+        READONLY,
+        KeyPos::range(1, 2, 1),
+        &["RO", "access"],
+        S,
+        "Finds the longest common substring.",
+        "7.0.0",
+        "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+        lcs
+    ),
+    cmd!(
         "setbit",
         4,
         WRITE | DENYOOM,
@@ -835,4 +847,121 @@ mod tests {
         assert_eq!(count_range(s, 1, 1, false), 6);
         assert_eq!(count_range(s, 5, 30, true), 17);
     }
+}
+
+/// Longest an LCS table may be, in bytes (Redis bounds it by `proto-max-bulk-len`).
+const LCS_TABLE_LIMIT: u64 = 512 * 1024 * 1024;
+
+/// # Format
+/// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]`
+fn lcs(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let not_strings = || CmdError::msg("ERR The specified keys must contain string values");
+    let a = ctx.read_str(args.get(1)).map_err(|_| not_strings())?.map(|s| s.to_vec()).unwrap_or_default();
+    let b = ctx.read_str(args.get(2)).map_err(|_| not_strings())?.map(|s| s.to_vec()).unwrap_or_default();
+    let (mut getlen, mut getidx, mut withlen, mut minlen) = (false, false, false, 0i64);
+    let mut j = 3;
+    while j < args.len() {
+        let o = args.get(j);
+        if is_kw(o, "idx") {
+            getidx = true;
+        } else if is_kw(o, "len") {
+            getlen = true;
+        } else if is_kw(o, "withmatchlen") {
+            withlen = true;
+        } else if is_kw(o, "minmatchlen") && j + 1 < args.len() {
+            minlen = int_arg(args.get(j + 1))?.max(0);
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    if getidx && getlen {
+        return Err(CmdError::msg("ERR If you want both the length and indexes, please just use IDX."));
+    }
+    let (alen, blen) = (a.len(), b.len());
+    if (alen as u64 + 1) * (blen as u64 + 1) * 4 > LCS_TABLE_LIMIT {
+        return Err(CmdError::msg("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
+    }
+    // table[i][j]: LCS length of a[..i] and b[..j].
+    let w = blen + 1;
+    let mut t = vec![0u32; (alen + 1) * w];
+    for i in 1..=alen {
+        for k in 1..=blen {
+            t[i * w + k] = if a[i - 1] == b[k - 1] {
+                t[(i - 1) * w + k - 1] + 1
+            } else {
+                t[(i - 1) * w + k].max(t[i * w + k - 1])
+            };
+        }
+    }
+    let total = t[alen * w + blen];
+    if getlen {
+        ctx.out.int(total as i64);
+        return Ok(());
+    }
+    // Walk back from the end, collecting the string and the matching ranges.
+    let mut result = vec![0u8; total as usize];
+    let mut ranges: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let (mut i, mut k, mut idx) = (alen, blen, total as usize);
+    let mut cur: Option<(usize, usize, usize, usize)> = None; // (a_start, a_end, b_start, b_end)
+    while i > 0 && k > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[k - 1] {
+            result[idx - 1] = a[i - 1];
+            match &mut cur {
+                None => cur = Some((i - 1, i - 1, k - 1, k - 1)),
+                Some(r) if r.0 == i && r.2 == k => {
+                    r.0 -= 1;
+                    r.2 -= 1;
+                }
+                Some(_) => emit = true,
+            }
+            if cur.is_some_and(|r| r.0 == 0 || r.2 == 0) {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            k -= 1;
+        } else {
+            if t[(i - 1) * w + k] > t[i * w + k - 1] {
+                i -= 1;
+            } else {
+                k -= 1;
+            }
+            if cur.is_some() {
+                emit = true;
+            }
+        }
+        if emit {
+            if let Some(r) = cur.take() {
+                if minlen == 0 || (r.1 - r.0 + 1) as i64 >= minlen {
+                    ranges.push(r);
+                }
+            }
+        }
+    }
+    if !getidx {
+        ctx.out.bulk(&result);
+        return Ok(());
+    }
+    let out = &mut *ctx.out;
+    out.map(2);
+    out.bulk(b"matches");
+    out.array(ranges.len());
+    for (a0, a1, b0, b1) in ranges {
+        out.array(2 + withlen as usize);
+        out.array(2);
+        out.int(a0 as i64);
+        out.int(a1 as i64);
+        out.array(2);
+        out.int(b0 as i64);
+        out.int(b1 as i64);
+        if withlen {
+            out.int((a1 - a0 + 1) as i64);
+        }
+    }
+    out.bulk(b"len");
+    out.int(total as i64);
+    Ok(())
 }

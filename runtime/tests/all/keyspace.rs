@@ -199,7 +199,8 @@ fn numkeys_commands_route_across_shards() {
             let _: i64 = redis::cmd("ZADD").arg(k).arg(base * i).arg(format!("m{i}")).query(&mut con).unwrap();
         }
     }
-    let n: i64 = redis::cmd("ZUNIONSTORE").arg("dest{x}").arg(3).arg("zs:a").arg("zs:b").arg("zs:c").query(&mut con).unwrap();
+    let n: i64 =
+        redis::cmd("ZUNIONSTORE").arg("dest{x}").arg(3).arg("zs:a").arg("zs:b").arg("zs:c").query(&mut con).unwrap();
     assert_eq!(n, 5);
     let top: Vec<(String, f64)> =
         redis::cmd("ZRANGE").arg("dest{x}").arg(-1).arg(-1).arg("WITHSCORES").query(&mut con).unwrap();
