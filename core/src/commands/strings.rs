@@ -827,28 +827,6 @@ fn count_range(s: &[u8], start: i64, end: i64, bit: bool) -> i64 {
     (a..=b).filter(|&i| s[(i >> 3) as usize] & (1 << (7 - (i & 7))) != 0).count() as i64
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
-        assert_eq!(clamp_range(-3, -1, 5), Some((2, 4)));
-        assert_eq!(clamp_range(5, 100, 5), None);
-        assert_eq!(clamp_range(-1, -3, 5), None);
-        assert_eq!(clamp_range(0, 0, 0), None);
-    }
-
-    #[test]
-    fn bit_ranges() {
-        let s = b"foobar";
-        assert_eq!(count_range(s, 0, -1, false), 26);
-        assert_eq!(count_range(s, 1, 1, false), 6);
-        assert_eq!(count_range(s, 5, 30, true), 17);
-    }
-}
-
 /// Longest an LCS table may be, in bytes (Redis bounds it by `proto-max-bulk-len`).
 const LCS_TABLE_LIMIT: u64 = 512 * 1024 * 1024;
 
@@ -964,4 +942,26 @@ fn lcs(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     out.bulk(b"len");
     out.int(total as i64);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(clamp_range(-3, -1, 5), Some((2, 4)));
+        assert_eq!(clamp_range(5, 100, 5), None);
+        assert_eq!(clamp_range(-1, -3, 5), None);
+        assert_eq!(clamp_range(0, 0, 0), None);
+    }
+
+    #[test]
+    fn bit_ranges() {
+        let s = b"foobar";
+        assert_eq!(count_range(s, 0, -1, false), 26);
+        assert_eq!(count_range(s, 1, 1, false), 6);
+        assert_eq!(count_range(s, 5, 30, true), 17);
+    }
 }
