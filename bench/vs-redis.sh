@@ -50,6 +50,35 @@ for w in "SET -c 50 -P 1:set:1:set_p1" "GET -c 50 -P 1:get:1:get_p1" "SET -c 50 
   printf '| %s | %.0f | %.0f | %.2f | %s | %s | %.2f |\n' "$label" "$rm_" "$sm" "$(echo "$sm / $rm_" | bc -l)" "$rc" "$sc" "$(echo "$rc / $sc" | bc -l)"
 done
 
+# Data types: throughput only, unpipelined and pipelined.
+echo
+echo "| data type workload | redis ops/s | slotkv ops/s | ratio |"
+echo "|---|---:|---:|---:|"
+for w in "LPUSH:-t lpush" "LPOP:-t lpop" "SADD:-t sadd" "ZADD:-t zadd" \
+         "ZRANGEBYSCORE (10 of 1000):ZRANGEBYSCORE zbench -inf +inf LIMIT 0 10"; do
+  label=${w%%:*}; spec=${w#*:}
+  for pipe in 1 16; do
+    n=$((pipe == 1 ? 200000 : 1000000))
+    r=(); s=()
+    for _ in $(seq 1 "$ROUNDS"); do
+      for port in "$RPORT" "$SPORT"; do
+        if [[ $spec == -t* ]]; then
+          v=$(rps "$port" $spec -c 50 -P "$pipe" -n "$n" -r 100000)
+        else
+          if [ "$(redis-cli -p "$port" zcard zbench)" != 1000 ]; then
+            for i in $(seq 1 1000); do echo "ZADD zbench $i m$i"; done | redis-cli -p "$port" >/dev/null
+          fi
+          # shellcheck disable=SC2086
+          v=$(rps "$port" -c 50 -P "$pipe" -n "$n" $spec)
+        fi
+        if [ "$port" = "$RPORT" ]; then r+=("$v"); else s+=("$v"); fi
+      done
+    done
+    rm_=$(printf '%s\n' "${r[@]}" | median); sm=$(printf '%s\n' "${s[@]}" | median)
+    printf '| %s -c 50 -P %s | %.0f | %.0f | %.2f |\n' "$label" "$pipe" "$rm_" "$sm" "$(echo "$sm / $rm_" | bc -l)"
+  done
+done
+
 # Memory: load keys with 16-byte values, compare resident memory growth per key.
 redis-cli -p "$RPORT" flushall >/dev/null; redis-cli -p "$SPORT" flushall >/dev/null
 r0=$(rss_kb "$RPID"); s0=$(rss_kb "$SPID")
