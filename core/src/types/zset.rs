@@ -22,12 +22,17 @@ struct Level {
     span: u32,
 }
 
+/// Three in four nodes have one level and almost all have at most four, so
+/// levels are stored inline up to four: a hop reads one node, not a node and a
+/// separate allocation.
+type Levels = smallvec::SmallVec<[Level; 4]>;
+
 #[derive(Clone, Debug)]
 struct Node {
     member: ByteString,
     score: f64,
     back: u32,
-    levels: Vec<Level>,
+    levels: Levels,
 }
 
 /// Orders (score, member) pairs as Redis does.
@@ -52,7 +57,7 @@ impl SkipList {
             member: ByteString::EMPTY,
             score: 0.0,
             back: NIL,
-            levels: (0..MAX_LEVEL).map(|_| Level { next: NIL, span: 0 }).collect(),
+            levels: (0..MAX_LEVEL).map(|_| Level { next: NIL, span: 0 }).collect::<Levels>(),
         };
         SkipList { nodes: vec![head], free: Vec::new(), tail: NIL, level: 1, len: 0, seed: 0x2545_F491_4F6C_DD1D }
     }
@@ -172,7 +177,7 @@ impl SkipList {
             self.level -= 1;
         }
         self.nodes[target as usize].member = ByteString::EMPTY;
-        self.nodes[target as usize].levels = Vec::new();
+        self.nodes[target as usize].levels = Levels::new();
         self.free.push(target);
         self.len -= 1;
         true
