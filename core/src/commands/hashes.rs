@@ -80,13 +80,7 @@ fn hmget(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let h = ctx.read_hash(args.get(1))?;
     let vals: Vec<Option<Vec<u8>>> =
         (2..args.len()).map(|i| h.and_then(|h| h.get(args.get(i))).map(|v| v.to_vec())).collect();
-    ctx.out.array(vals.len());
-    for v in vals {
-        match v {
-            Some(v) => ctx.out.bulk(&v),
-            None => ctx.out.null(),
-        }
-    }
+    super::util::reply_optional_bulks(ctx.out, &vals);
     Ok(())
 }
 
@@ -218,15 +212,7 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         ctx.out.bulk(&f);
         return Ok(());
     }
-    let count = match parse_i64(args.get(2)) {
-        Some(c) if c > i64::MIN => c,
-        Some(_) => {
-            return Err(CmdError::msg(
-                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-            ))
-        }
-        None => return Err(CmdError::NotInteger),
-    };
+    let count = super::util::random_count_arg(args.get(2))?;
     let withvalues = match args.len() {
         3 => false,
         4 if is_kw(args.get(3), "withvalues") => true,
@@ -239,22 +225,7 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         None => Vec::new(),
         Some(h) => h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
     };
-    let picked: Vec<usize> = if pairs.is_empty() || count == 0 {
-        Vec::new()
-    } else if count < 0 {
-        (0..count.unsigned_abs()).map(|_| (ctx.host.random() % pairs.len() as u64) as usize).collect()
-    } else if count as usize >= pairs.len() {
-        (0..pairs.len()).collect()
-    } else {
-        // Partial Fisher-Yates: `count` distinct indexes.
-        let mut idx: Vec<usize> = (0..pairs.len()).collect();
-        for i in 0..count as usize {
-            let j = i + (ctx.host.random() % (idx.len() - i) as u64) as usize;
-            idx.swap(i, j);
-        }
-        idx.truncate(count as usize);
-        idx
-    };
+    let picked = ctx.random_picks(pairs.len(), count, 0..pairs.len());
     let out = &mut *ctx.out;
     if withvalues && out.resp3 {
         out.array(picked.len());

@@ -132,8 +132,8 @@ fn llen(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Redis's LRANGE/LTRIM clamping: `None` for an empty range.
-fn list_range(start: i64, end: i64, len: i64) -> Option<(usize, usize)> {
+/// Redis's clamping of rank ranges (LRANGE, LTRIM, ZRANGE): `None` when empty.
+pub(crate) fn list_range(start: i64, end: i64, len: i64) -> Option<(usize, usize)> {
     let mut s = if start < 0 { len + start } else { start };
     let mut e = if end < 0 { len + end } else { end };
     if s < 0 {
@@ -401,26 +401,7 @@ fn rpoplpush(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 /// # Format
 /// `LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]`
 fn lmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    let n = super::sets::numkeys_arg(&args, 1)?;
-    let where_at = 1 + n + 1;
-    if where_at >= args.len() {
-        return Err(CmdError::Syntax);
-    }
-    let left = direction(args.get(where_at))?;
-    let mut count = None;
-    let mut i = where_at + 1;
-    while i < args.len() {
-        if count.is_none() && is_kw(args.get(i), "count") && i + 1 < args.len() {
-            match parse_i64(args.get(i + 1)) {
-                Some(c) if c > 0 => count = Some(c as usize),
-                _ => return Err(CmdError::msg("ERR count should be greater than 0")),
-            }
-            i += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let count = count.unwrap_or(1);
+    let (n, left, count) = super::util::mpop_args(&args, "left", "right")?;
     for k in 2..2 + n {
         let key = args.get(k);
         let Some(list) = ctx.list_mut(key)? else { continue };

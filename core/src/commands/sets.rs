@@ -155,19 +155,7 @@ fn srandmember(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     if args.len() > 3 {
         return Err(CmdError::Syntax);
     }
-    let count = if args.len() == 3 {
-        match parse_i64(args.get(2)) {
-            Some(i64::MIN) => {
-                return Err(CmdError::msg(
-                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-                ))
-            }
-            Some(c) => Some(c),
-            None => return Err(CmdError::NotInteger),
-        }
-    } else {
-        None
-    };
+    let count = if args.len() == 3 { Some(super::util::random_count_arg(args.get(2))?) } else { None };
     let members = ctx.read_set(args.get(1))?.map(|s| s.members());
     let Some(members) = members else {
         match count {

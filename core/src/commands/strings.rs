@@ -557,13 +557,7 @@ fn mget(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     for key in args.iter().skip(1) {
         vals.push(ctx.read_str(key).ok().flatten().map(|s| s.to_vec()));
     }
-    ctx.out.array(vals.len());
-    for v in vals {
-        match v {
-            Some(v) => ctx.out.bulk(&v),
-            None => ctx.out.null(),
-        }
-    }
+    super::util::reply_optional_bulks(ctx.out, &vals);
     Ok(())
 }
 

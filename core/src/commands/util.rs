@@ -21,6 +21,88 @@ pub fn check_pairs(args: &crate::resp::request::Args<'_>, first: usize, name: &s
     Ok(())
 }
 
+/// Parses the tail of LMPOP/ZMPOP: `numkeys key [key ...] <first|second> [COUNT count]`.
+/// Returns the number of keys, whether the `first` keyword was given, and the count.
+pub fn mpop_args(
+    args: &crate::resp::request::Args<'_>,
+    first: &str,
+    second: &str,
+) -> Result<(usize, bool, usize), CmdError> {
+    let n = super::sets::numkeys_arg(args, 1)?;
+    let where_at = 1 + n + 1;
+    if where_at >= args.len() {
+        return Err(CmdError::Syntax);
+    }
+    let side = args.get(where_at);
+    let is_first = if is_kw(side, first) {
+        true
+    } else if is_kw(side, second) {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    let mut count = None;
+    let mut i = where_at + 1;
+    while i < args.len() {
+        if count.is_none() && is_kw(args.get(i), "count") && i + 1 < args.len() {
+            match parse_i64(args.get(i + 1)) {
+                Some(c) if c > 0 => count = Some(c as usize),
+                _ => return Err(CmdError::msg("ERR count should be greater than 0")),
+            }
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    Ok((n, is_first, count.unwrap_or(1)))
+}
+
+/// The count of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER: any integer but the most
+/// negative one, which cannot be negated.
+pub fn random_count_arg(a: &[u8]) -> Result<i64, CmdError> {
+    match parse_i64(a) {
+        Some(i64::MIN) => Err(CmdError::msg(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        )),
+        Some(c) => Ok(c),
+        None => Err(CmdError::NotInteger),
+    }
+}
+
+impl ExecCtx<'_> {
+    /// Positions to reply for a random-members command over `len` elements:
+    /// negative `count` picks with repetition, a count at least `len` takes
+    /// everything (in `whole` order), otherwise `count` distinct positions.
+    pub fn random_picks(&mut self, len: usize, count: i64, whole: impl Iterator<Item = usize>) -> Vec<usize> {
+        if len == 0 || count == 0 {
+            Vec::new()
+        } else if count < 0 {
+            (0..count.unsigned_abs()).map(|_| (self.host.random() % len as u64) as usize).collect()
+        } else if count as usize >= len {
+            whole.collect()
+        } else {
+            let mut idx: Vec<usize> = (0..len).collect();
+            for i in 0..count as usize {
+                let j = i + (self.host.random() % (len - i) as u64) as usize;
+                idx.swap(i, j);
+            }
+            idx.truncate(count as usize);
+            idx
+        }
+    }
+}
+
+/// Writes an array of bulk strings, `None` as null (MGET, HMGET).
+pub fn reply_optional_bulks(out: &mut crate::resp::ReplyBuf, vals: &[Option<Vec<u8>>]) {
+    out.array(vals.len());
+    for v in vals {
+        match v {
+            Some(v) => out.bulk(v),
+            None => out.null(),
+        }
+    }
+}
+
 /// True if `a` equals the keyword `kw` (given in lowercase), ignoring ASCII case.
 #[inline]
 pub fn is_kw(a: &[u8], kw: &str) -> bool {

@@ -9,7 +9,7 @@ use crate::bytestring::ByteString;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
 use crate::keyspace::scan::take_ordered;
-use crate::numeric::{fmt_d2string, parse_f64, parse_i64};
+use crate::numeric::{fmt_d2string, parse_f64};
 use crate::resp::request::Args;
 use crate::types::zset::{LexBound, ScoreBound};
 use crate::types::{Value, ZSetValue};
@@ -307,22 +307,6 @@ fn reply_range(ctx: &mut ExecCtx<'_>, items: &[(ByteString, f64)], withscores: b
     }
 }
 
-/// Redis's rank clamping for ranges: `None` when empty.
-fn rank_range(start: i64, end: i64, len: i64) -> Option<(usize, usize)> {
-    let mut s = if start < 0 { len + start } else { start };
-    let mut e = if end < 0 { len + end } else { end };
-    if s < 0 {
-        s = 0;
-    }
-    if s > e || s >= len {
-        return None;
-    }
-    if e >= len {
-        e = len - 1;
-    }
-    Some((s as usize, e as usize))
-}
-
 /// The shared ZRANGE engine. `src_at`: index of the source key; `store`: the
 /// destination key for ZRANGESTORE; `fixed`: range type and direction set by the
 /// legacy command names (they take no BYSCORE/BYLEX/REV options).
@@ -401,7 +385,7 @@ fn zrange_generic(
                 (offset as usize, (limit >= 0).then_some(limit as usize))
             };
             match parsed {
-                Parsed::Rank(s, e) => match rank_range(s, e, z.len() as i64) {
+                Parsed::Rank(s, e) => match super::lists::list_range(s, e, z.len() as i64) {
                     None => Vec::new(),
                     Some((s, e)) if rev => z.rev_range_by_rank(s, e),
                     Some((s, e)) => z.range_by_rank(s, e),
@@ -501,7 +485,9 @@ fn zremrangebyrank(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let (s, e) = (int_arg(args.get(2))?, int_arg(args.get(3))?);
     let key = args.get(1);
     let items = match read_zset(ctx, key)? {
-        Some(z) => rank_range(s, e, z.len() as i64).map(|(s, e)| z.range_by_rank(s, e)).unwrap_or_default(),
+        Some(z) => {
+            super::lists::list_range(s, e, z.len() as i64).map(|(s, e)| z.range_by_rank(s, e)).unwrap_or_default()
+        }
         None => Vec::new(),
     };
     remove_items(ctx, key, items)
@@ -591,15 +577,7 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         }
         return Ok(());
     }
-    let count = match parse_i64(args.get(2)) {
-        Some(i64::MIN) => {
-            return Err(CmdError::msg(
-                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-            ))
-        }
-        Some(c) => c,
-        None => return Err(CmdError::NotInteger),
-    };
+    let count = super::util::random_count_arg(args.get(2))?;
     let withscores = match args.len() {
         3 => false,
         4 if is_kw(args.get(3), "withscores") => true,
@@ -610,22 +588,8 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     let all: Vec<(ByteString, f64)> =
         read_zset(ctx, key)?.map(|z| z.iter().map(|(m, s)| (m.clone(), s)).collect()).unwrap_or_default();
-    let picked: Vec<usize> = if all.is_empty() || count == 0 {
-        Vec::new()
-    } else if count < 0 {
-        (0..count.unsigned_abs()).map(|_| (ctx.host.random() % all.len() as u64) as usize).collect()
-    } else if count as usize >= all.len() {
-        // The whole set, in the order Redis's iterator walks it: from the top.
-        (0..all.len()).rev().collect()
-    } else {
-        let mut idx: Vec<usize> = (0..all.len()).collect();
-        for i in 0..count as usize {
-            let j = i + (ctx.host.random() % (idx.len() - i) as u64) as usize;
-            idx.swap(i, j);
-        }
-        idx.truncate(count as usize);
-        idx
-    };
+    // The whole set comes in the order Redis's iterator walks it: from the top.
+    let picked = ctx.random_picks(all.len(), count, (0..all.len()).rev());
     let items: Vec<(ByteString, f64)> = picked.into_iter().map(|i| all[i].clone()).collect();
     reply_range(ctx, &items, withscores);
     Ok(())
@@ -887,30 +851,8 @@ fn zintercard(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 /// # Format
 /// `ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]`
 fn zmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    let n = super::sets::numkeys_arg(&args, 1)?;
-    let where_at = 1 + n + 1;
-    if where_at >= args.len() {
-        return Err(CmdError::Syntax);
-    }
-    let max = match args.get(where_at) {
-        w if is_kw(w, "min") => false,
-        w if is_kw(w, "max") => true,
-        _ => return Err(CmdError::Syntax),
-    };
-    let mut count = None;
-    let mut i = where_at + 1;
-    while i < args.len() {
-        if count.is_none() && is_kw(args.get(i), "count") && i + 1 < args.len() {
-            match parse_i64(args.get(i + 1)) {
-                Some(c) if c > 0 => count = Some(c as usize),
-                _ => return Err(CmdError::msg("ERR count should be greater than 0")),
-            }
-            i += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let count = count.unwrap_or(1);
+    let (n, min, count) = super::util::mpop_args(&args, "min", "max")?;
+    let max = !min;
     for k in 2..2 + n {
         let key = args.get(k);
         let items = match read_zset(ctx, key)? {
