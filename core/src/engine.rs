@@ -98,9 +98,9 @@ impl Engine {
         }
         self.host.now_ms = now_ms;
         self.host.commands += 1;
-        match resolve(&args) {
-            Err(e) => out.error(&e.text()),
-            Ok(cmd) => {
+        match crate::exec::admit(&mut self.client, resolve(&args), &args, &mut out) {
+            None => {}
+            Some(cmd) => {
                 let databases = self.keyspace.databases();
                 let mut parts = [&mut self.keyspace];
                 let mut ctx = ExecCtx {

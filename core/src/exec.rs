@@ -10,7 +10,7 @@
 use crate::commands::{flags, Resolved};
 use crate::error::CmdError;
 use crate::keyspace::Data;
-use crate::resp::request::Args;
+use crate::resp::request::{Args, Argv};
 use crate::resp::ReplyBuf;
 
 /// What the server knows of one connection, whatever protocol it came in by.
@@ -32,6 +32,10 @@ pub struct ClientState {
     pub lib: (String, String),
     /// The command running now (CLIENT LIST shows it as `cmd=`).
     pub current: Option<Resolved>,
+    /// Commands queued since MULTI (`None` outside a transaction).
+    pub multi: Option<Vec<Argv>>,
+    /// A command was refused while queueing: EXEC will abort.
+    pub multi_error: bool,
 }
 
 impl ClientState {
@@ -46,6 +50,8 @@ impl ClientState {
             close_after_reply: false,
             lib: Default::default(),
             current: None,
+            multi: None,
+            multi_error: false,
         }
     }
 }
@@ -123,6 +129,66 @@ impl ExecCtx<'_> {
     pub fn db(&self) -> usize {
         self.client.db
     }
+}
+
+/// The first step for every request, before any shard is locked: a lookup
+/// error is answered here, and inside MULTI a command is queued (answered
+/// `+QUEUED`) rather than run, with Redis's refusals (NOAUTH, commands not
+/// allowed in a transaction) marking the transaction to abort. Returns the
+/// command when it is to run now.
+pub fn admit(
+    client: &mut ClientState,
+    resolved: Result<Resolved, CmdError>,
+    args: &Args<'_>,
+    out: &mut ReplyBuf,
+) -> Option<Resolved> {
+    out.resp3 = client.resp3;
+    let is_exec = args.get(0).eq_ignore_ascii_case(b"exec");
+    let cmd = match resolved {
+        Ok(cmd) if !is_exec || client.authenticated => cmd,
+        Ok(_) => return exec_abort(client, out, CmdError::NoAuth),
+        Err(e) if is_exec => return exec_abort(client, out, e),
+        Err(e) => {
+            if client.multi.is_some() {
+                client.multi_error = true;
+            }
+            out.error(&e.text());
+            return None;
+        }
+    };
+    let Some(queue) = client.multi.as_mut() else { return Some(cmd) };
+    let top = cmd.parent.unwrap_or(cmd.spec);
+    if top.has(flags::RUNS_IN_MULTI) {
+        return Some(cmd);
+    }
+    let refusal = if !client.authenticated && !top.has(flags::NO_AUTH) {
+        Some(CmdError::NoAuth)
+    } else if top.has(flags::NO_MULTI) {
+        Some(CmdError::msg("ERR Command not allowed inside a transaction"))
+    } else {
+        None
+    };
+    match refusal {
+        Some(e) => {
+            client.multi_error = true;
+            out.error(&e.text());
+        }
+        None => {
+            queue.push(Argv::from_args(args.iter()));
+            out.simple(b"QUEUED");
+        }
+    }
+    None
+}
+
+/// A refused EXEC ends the transaction and says why, as Redis does.
+fn exec_abort(client: &mut ClientState, out: &mut ReplyBuf, e: CmdError) -> Option<Resolved> {
+    client.multi = None;
+    client.multi_error = false;
+    let text = e.text();
+    let why = text.strip_prefix("ERR ").unwrap_or(&text);
+    out.error(&format!("EXECABORT Transaction discarded because of: {why}"));
+    None
 }
 
 /// Runs a resolved command: authentication, then its handler. Errors are written

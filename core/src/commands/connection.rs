@@ -31,11 +31,18 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     },
     conn("echo", 2, LOADING | STALE | FAST, "Returns the given string.", "1.0.0", echo),
     conn("select", 2, LOADING | STALE | FAST, "Changes the selected database.", "1.0.0", select),
-    conn("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, "Closes the connection.", "1.0.0", quit),
+    conn(
+        "quit",
+        -1,
+        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | RUNS_IN_MULTI,
+        "Closes the connection.",
+        "1.0.0",
+        quit,
+    ),
     conn(
         "reset",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | RUNS_IN_MULTI,
         "Resets the connection.",
         "6.2.0",
         reset,
@@ -151,6 +158,8 @@ fn reset(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.client.db = 0;
     ctx.client.resp3 = false;
     ctx.client.name = None;
+    ctx.client.multi = None;
+    ctx.client.multi_error = false;
     ctx.client.authenticated = ctx.host.requirepass().is_none();
     ctx.host.client_updated(ctx.client);
     ctx.out.resp3 = false;

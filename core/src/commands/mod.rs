@@ -18,6 +18,7 @@ mod lists;
 mod server;
 mod sets;
 mod strings;
+mod transactions;
 mod zsets;
 
 pub use spec::{flags, CommandSpec, Group, Handler, KeyPos};
@@ -37,6 +38,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     lists::SPECS,
     sets::SPECS,
     zsets::SPECS,
+    transactions::SPECS,
     cluster::SPECS,
     introspection::SPECS,
 ];

@@ -48,6 +48,8 @@ pub mod flags {
     pub const MAY_REPLICATE: u32 = 1 << 16;
     /// Container of subcommands.
     pub const CONTAINER: u32 = 1 << 17;
+    /// Runs even inside MULTI instead of being queued (MULTI, EXEC, DISCARD, QUIT, RESET).
+    pub const RUNS_IN_MULTI: u32 = 1 << 18;
 
     /// (flag, name in COMMAND INFO), in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -96,6 +98,8 @@ pub enum Group {
     Bitmap,
     /// Cluster.
     Cluster,
+    /// Transactions.
+    Transactions,
 }
 
 impl Group {
@@ -112,6 +116,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Bitmap => "bitmap",
             Group::Cluster => "cluster",
+            Group::Transactions => "transactions",
         }
     }
 
@@ -126,6 +131,7 @@ impl Group {
             Group::Set => Some("@set"),
             Group::SortedSet => Some("@sortedset"),
             Group::Bitmap => Some("@bitmap"),
+            Group::Transactions => Some("@transaction"),
             Group::Server | Group::Cluster => None,
         }
     }

@@ -97,9 +97,9 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
                     let args = argv.bind(pending);
                     if !args.is_empty() {
                         commands += 1;
-                        match resolve(&args) {
-                            Err(e) => out.error(&e.text()),
-                            Ok(cmd) => {
+                        match slotkv_core::exec::admit(&mut client, resolve(&args), &args, &mut out) {
+                            None => {}
+                            Some(cmd) => {
                                 last_cmd = Some(cmd);
                                 dirty += shared.shards.run(cmd, args, &mut client, &mut host, &mut out, now);
                             }

@@ -218,3 +218,27 @@ fn numkeys_commands_route_across_shards() {
     let moved: i64 = redis::cmd("SMOVE").arg("s:1").arg("other-set").arg("x").query(&mut con).unwrap();
     assert_eq!(moved, 1);
 }
+
+/// A transaction over keys in different shards runs with nothing in between:
+/// a reader never sees one key of the pair updated and the other not.
+#[test]
+fn multi_exec_is_atomic_across_shards() {
+    let srv = TestServer::start(&["--shards", "16", "--io-threads", "4"]);
+    let (a, b) = ("tx-a", "tx-b{elsewhere}");
+    let url = srv.url();
+    let writer = std::thread::spawn(move || {
+        let mut con = redis::Client::open(url).unwrap().get_connection().unwrap();
+        for i in 0..1000 {
+            let v = i.to_string();
+            let (r1, r2): (String, String) =
+                redis::pipe().atomic().cmd("SET").arg(a).arg(&v).cmd("SET").arg(b).arg(&v).query(&mut con).unwrap();
+            assert_eq!((r1.as_str(), r2.as_str()), ("OK", "OK"));
+        }
+    });
+    let mut con = srv.client();
+    while !writer.is_finished() {
+        let (x, y): (Option<String>, Option<String>) = redis::cmd("MGET").arg(a).arg(b).query(&mut con).unwrap();
+        assert_eq!(x, y);
+    }
+    writer.join().unwrap();
+}

@@ -126,3 +126,22 @@ fn resp3_hello() {
     c.send(&resp(&[b"GET", b"nothing"]));
     c.expect(b"_\r\n");
 }
+
+#[test]
+fn transactions_queue_and_abort() {
+    let srv = TestServer::start(&[]);
+    let mut c = srv.raw();
+    let mut req = resp(&[b"MULTI"]);
+    req.extend(resp(&[b"SET", b"k", b"1"]));
+    req.extend(resp(&[b"INCR", b"k"]));
+    req.extend(resp(&[b"EXEC"]));
+    c.send(&req);
+    c.expect(b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:2\r\n");
+    let mut req = resp(&[b"MULTI"]);
+    req.extend(resp(&[b"SET", b"k"]));
+    req.extend(resp(&[b"INCR", b"k"]));
+    req.extend(resp(&[b"EXEC"]));
+    req.extend(resp(&[b"GET", b"k"]));
+    c.send(&req);
+    c.expect(b"+OK\r\n-ERR wrong number of arguments for 'set' command\r\n+QUEUED\r\n-EXECABORT Transaction discarded because of previous errors.\r\n$1\r\n2\r\n");
+}
