@@ -221,6 +221,77 @@ mod tests {
         }
     }
 
+    /// Every handler touches only the keys its command declares: run random
+    /// commands over four shards, holding only the shards of the declared keys
+    /// (as the server does), and no reply may be the "outside the locked
+    /// shards" error.
+    #[test]
+    fn handlers_touch_only_declared_keys() {
+        use crate::commands::{flags, resolve};
+        use crate::keyspace::Keyspace;
+        let mut shards: Vec<Keyspace> = (0..4).map(|i| Keyspace::new(i * 4096, 4096, 16, 3)).collect();
+        let mut client = ClientState::new(1, false);
+        let mut host = LocalHost { rng: Rng::new(5), now_ms: 0, started_ms: 0, commands: 0 };
+        let keys = ["a", "b", "{t}1", "{t}2", "foo", "bar", "list", "zs"];
+        let words =
+            ["1", "2", "-1", "0", "x", "LEFT", "RIGHT", "MIN", "MAX", "COUNT", "WITHSCORES", "LIMIT", "BYSCORE"];
+        let names: Vec<Vec<&str>> = crate::commands::all()
+            .flat_map(|c| {
+                let mut v = vec![vec![c.name]];
+                v.extend(c.subcommands.iter().map(|s| vec![c.name, s.name]));
+                v
+            })
+            .filter(|n| n[0] != "shutdown" && n[0] != "multi")
+            .collect();
+        let mut rng = Rng::new(11);
+        let (mut ran, mut multi_shard) = (0, 0);
+        for step in 0..20_000u64 {
+            let mut argv: Vec<String> = names[rng.below(names.len())].iter().map(|s| s.to_string()).collect();
+            if rng.below(3) == 0 {
+                // A plausible numkeys call: count, then that many keys.
+                let n = 1 + rng.below(3);
+                argv.push(n.to_string());
+                argv.extend((0..n).map(|_| keys[rng.below(keys.len())].to_string()));
+            }
+            for _ in 0..rng.below(6) {
+                argv.push(
+                    if rng.below(2) == 0 { keys[rng.below(keys.len())] } else { words[rng.below(words.len())] }
+                        .to_string(),
+                );
+            }
+            let owned = Argv::from_args(argv.iter());
+            let args = owned.bind(&[]);
+            let mut out = ReplyBuf::new(false);
+            let Ok(cmd) = resolve(&args) else { continue };
+            let mut held: Vec<usize> = if cmd.spec.has(flags::KEYSPACE) {
+                (0..4).collect()
+            } else {
+                cmd.spec.key_indexes(&args).map(|i| crate::slot::key_slot(args.get(i)) as usize / 4096).collect()
+            };
+            held.sort_unstable();
+            held.dedup();
+            ran += 1;
+            multi_shard += (held.len() > 1) as usize;
+            let mut parts: Vec<&mut Keyspace> =
+                shards.iter_mut().enumerate().filter(|(i, _)| held.contains(i)).map(|(_, s)| s).collect();
+            let mut ctx = ExecCtx {
+                data: Data::new(&mut parts),
+                client: &mut client,
+                host: &mut host,
+                out: &mut out,
+                now: 1_000 + step,
+                dirty: 0,
+                databases: 16,
+            };
+            execute(&mut ctx, cmd, args);
+            let reply = String::from_utf8_lossy(&out.buf).into_owned();
+            assert!(!reply.contains("outside the locked shards"), "{argv:?} -> {reply}");
+            client.multi = None;
+        }
+        // The run must exercise the routing, not only argument errors.
+        assert!(ran > 5_000 && multi_shard > 500, "ran {ran}, across shards {multi_shard}");
+    }
+
     #[test]
     fn incrbyfloat_and_hashes() {
         let mut e = Engine::new(1, 0);
