@@ -143,11 +143,9 @@ pub fn admit(
     out: &mut ReplyBuf,
 ) -> Option<Resolved> {
     out.resp3 = client.resp3;
-    let is_exec = args.get(0).eq_ignore_ascii_case(b"exec");
     let cmd = match resolved {
-        Ok(cmd) if !is_exec || client.authenticated => cmd,
-        Ok(_) => return exec_abort(client, out, CmdError::NoAuth),
-        Err(e) if is_exec => return exec_abort(client, out, e),
+        // A refused EXEC is answered as an aborted transaction.
+        Err(e) if args.get(0).eq_ignore_ascii_case(b"exec") => return exec_abort(client, out, e),
         Err(e) => {
             if client.multi.is_some() {
                 client.multi_error = true;
@@ -155,6 +153,10 @@ pub fn admit(
             out.error(&e.text());
             return None;
         }
+        Ok(cmd) if !client.authenticated && cmd.spec.name == "exec" => {
+            return exec_abort(client, out, CmdError::NoAuth)
+        }
+        Ok(cmd) => cmd,
     };
     let Some(queue) = client.multi.as_mut() else { return Some(cmd) };
     let top = cmd.parent.unwrap_or(cmd.spec);

@@ -411,9 +411,14 @@ pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Option<Result<String, ()>> 
     }
 }
 
-fn parse_or_inf(s: &[u8]) -> Option<Option<LongDouble>> {
+/// True for what `strtold` reads as an infinity (`inf`, `-Infinity`, ...).
+pub fn is_inf(s: &[u8]) -> bool {
     let body = s.strip_prefix(b"-").or_else(|| s.strip_prefix(b"+")).unwrap_or(s);
-    if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
+    body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity")
+}
+
+fn parse_or_inf(s: &[u8]) -> Option<Option<LongDouble>> {
+    if is_inf(s) {
         return Some(None);
     }
     LongDouble::parse(s).map(Some)

@@ -169,7 +169,7 @@ fn hincrbyfloat(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     use crate::longdouble::{incr_by_float, LongDouble};
     let incr = args.get(3);
     if LongDouble::parse(incr).is_none() {
-        return Err(if super::strings::is_inf(incr) {
+        return Err(if crate::longdouble::is_inf(incr) {
             CmdError::msg("ERR value is NaN or Infinity")
         } else {
             CmdError::NotFloat

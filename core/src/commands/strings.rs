@@ -709,9 +709,6 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let key = args.get(1);
     let cur = ctx.read_str(key)?.map(|s| s.to_vec());
     let cur = cur.as_deref().unwrap_or(b"0");
-    if crate::longdouble::LongDouble::parse(cur).is_none() && !is_inf(cur) {
-        return Err(CmdError::NotFloat);
-    }
     let new = match crate::longdouble::incr_by_float(cur, args.get(2)) {
         None => return Err(CmdError::NotFloat),
         Some(Err(())) => return Err(CmdError::msg("ERR increment would produce NaN or Infinity")),
@@ -720,11 +717,6 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.store(key, Value::Str(ByteString::from_slice(new.as_bytes())), true)?;
     ctx.out.bulk(new.as_bytes());
     Ok(())
-}
-
-pub(crate) fn is_inf(s: &[u8]) -> bool {
-    let b = s.strip_prefix(b"-").or_else(|| s.strip_prefix(b"+")).unwrap_or(s);
-    b.eq_ignore_ascii_case(b"inf") || b.eq_ignore_ascii_case(b"infinity")
 }
 
 fn bit_offset(a: &[u8]) -> Result<usize, CmdError> {

@@ -4,7 +4,7 @@ use crate::bytestring::ByteString;
 use crate::error::CmdError;
 use crate::exec::ExecCtx;
 use crate::numeric::parse_i64;
-use crate::types::{HashValue, ListValue, SetValue, Value};
+use crate::types::{HashValue, Kind, ListValue, SetValue, Value};
 
 /// Reads an integer argument (`ERR value is not an integer or out of range`).
 #[inline]
@@ -110,45 +110,57 @@ pub fn is_kw(a: &[u8], kw: &str) -> bool {
 }
 
 impl ExecCtx<'_> {
-    /// The string at `key`, `None` if missing, WRONGTYPE if another type.
+    /// The value of type `T` at `key`: `None` if missing, WRONGTYPE if another type.
     #[inline]
-    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&ByteString>, CmdError> {
+    pub fn read<T: Kind>(&mut self, key: &[u8]) -> Result<Option<&T>, CmdError> {
         let (db, now) = (self.db(), self.now);
         let (ks, slot) = self.data.locate(key)?;
         match ks.get(db, slot, key, now) {
             None => Ok(None),
-            Some(Value::Str(s)) => Ok(Some(s)),
-            Some(_) => Err(CmdError::WrongType),
+            Some(v) => T::of(v).map(Some).ok_or(CmdError::WrongType),
         }
     }
 
-    /// The hash at `key`, `None` if missing, WRONGTYPE if another type.
-    pub fn read_hash(&mut self, key: &[u8]) -> Result<Option<&HashValue>, CmdError> {
+    /// The value of type `T` at `key` for writing, if it exists.
+    #[inline]
+    pub fn modify<T: Kind>(&mut self, key: &[u8]) -> Result<Option<&mut T>, CmdError> {
         let (db, now) = (self.db(), self.now);
         let (ks, slot) = self.data.locate(key)?;
-        match ks.get(db, slot, key, now) {
+        match ks.get_mut(db, slot, key, now) {
             None => Ok(None),
-            Some(Value::Hash(h)) => Ok(Some(h)),
-            Some(_) => Err(CmdError::WrongType),
+            Some(v) => T::of_mut(v).map(Some).ok_or(CmdError::WrongType),
         }
     }
 
-    /// The hash at `key` for writing, created empty (not yet stored) when missing.
-    /// Returns the hash and whether it already existed.
-    pub fn hash_for_write(&mut self, key: &[u8]) -> Result<&mut HashValue, CmdError> {
+    /// The value of type `T` at `key` for writing, stored as `make()` (an empty
+    /// collection) when missing. The caller adds to it or calls
+    /// [`ExecCtx::drop_if_empty`], as Redis never keeps an empty collection.
+    pub fn modify_or_create<T: Kind>(&mut self, key: &[u8], make: impl FnOnce() -> Value) -> Result<&mut T, CmdError> {
         let (db, now) = (self.db(), self.now);
         let (ks, slot) = self.data.locate(key)?;
         if ks.get_mut(db, slot, key, now).is_none() {
-            ks.insert(db, slot, key, Value::Hash(Box::default()), true);
+            ks.insert(db, slot, key, make(), true);
         }
-        match ks.get_mut(db, slot, key, now) {
-            Some(Value::Hash(h)) => Ok(h),
-            _ => Err(CmdError::WrongType),
-        }
+        ks.get_mut(db, slot, key, now).and_then(T::of_mut).ok_or(CmdError::WrongType)
     }
 
-    /// Checks the type of `key` for a write that would create a string:
-    /// WRONGTYPE if it holds another type.
+    /// The string at `key`.
+    #[inline]
+    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&ByteString>, CmdError> {
+        self.read(key)
+    }
+
+    /// The hash at `key`.
+    pub fn read_hash(&mut self, key: &[u8]) -> Result<Option<&HashValue>, CmdError> {
+        self.read(key)
+    }
+
+    /// The hash at `key` for writing, created empty when missing.
+    pub fn hash_for_write(&mut self, key: &[u8]) -> Result<&mut HashValue, CmdError> {
+        self.modify_or_create(key, || Value::Hash(Box::default()))
+    }
+
+    /// The value at `key` for writing, whatever its type.
     pub fn value_mut(&mut self, key: &[u8]) -> Result<Option<&mut Value>, CmdError> {
         let (db, now) = (self.db(), self.now);
         let (ks, slot) = self.data.locate(key)?;
@@ -211,74 +223,33 @@ impl ExecCtx<'_> {
         Ok(())
     }
 
-    /// The list at `key` for reading.
+    /// The list at `key`.
     pub fn read_list(&mut self, key: &[u8]) -> Result<Option<&ListValue>, CmdError> {
-        let (db, now) = (self.db(), self.now);
-        let (ks, slot) = self.data.locate(key)?;
-        match ks.get(db, slot, key, now) {
-            None => Ok(None),
-            Some(Value::List(l)) => Ok(Some(l)),
-            Some(_) => Err(CmdError::WrongType),
-        }
+        self.read(key)
     }
 
     /// The list at `key` for writing, if it exists.
     pub fn list_mut(&mut self, key: &[u8]) -> Result<Option<&mut ListValue>, CmdError> {
-        let (db, now) = (self.db(), self.now);
-        let (ks, slot) = self.data.locate(key)?;
-        match ks.get_mut(db, slot, key, now) {
-            None => Ok(None),
-            Some(Value::List(l)) => Ok(Some(l)),
-            Some(_) => Err(CmdError::WrongType),
-        }
+        self.modify(key)
     }
 
-    /// The list at `key` for writing, created empty when missing (the caller
-    /// must add to it or call [`ExecCtx::drop_if_empty`]).
+    /// The list at `key` for writing, created empty when missing.
     pub fn list_for_write(&mut self, key: &[u8]) -> Result<&mut ListValue, CmdError> {
-        let (db, now) = (self.db(), self.now);
-        let (ks, slot) = self.data.locate(key)?;
-        if ks.get_mut(db, slot, key, now).is_none() {
-            ks.insert(db, slot, key, Value::List(Box::default()), true);
-        }
-        match ks.get_mut(db, slot, key, now) {
-            Some(Value::List(l)) => Ok(l),
-            _ => Err(CmdError::WrongType),
-        }
+        self.modify_or_create(key, || Value::List(Box::default()))
     }
 
-    /// The set at `key` for reading.
+    /// The set at `key`.
     pub fn read_set(&mut self, key: &[u8]) -> Result<Option<&SetValue>, CmdError> {
-        let (db, now) = (self.db(), self.now);
-        let (ks, slot) = self.data.locate(key)?;
-        match ks.get(db, slot, key, now) {
-            None => Ok(None),
-            Some(Value::Set(s)) => Ok(Some(s)),
-            Some(_) => Err(CmdError::WrongType),
-        }
+        self.read(key)
     }
 
     /// The set at `key` for writing, if it exists.
     pub fn set_mut(&mut self, key: &[u8]) -> Result<Option<&mut SetValue>, CmdError> {
-        let (db, now) = (self.db(), self.now);
-        let (ks, slot) = self.data.locate(key)?;
-        match ks.get_mut(db, slot, key, now) {
-            None => Ok(None),
-            Some(Value::Set(s)) => Ok(Some(s)),
-            Some(_) => Err(CmdError::WrongType),
-        }
+        self.modify(key)
     }
 
     /// The set at `key` for writing, created (in the form suiting `first`) when missing.
     pub fn set_for_write(&mut self, key: &[u8], first: &[u8]) -> Result<&mut SetValue, CmdError> {
-        let (db, now) = (self.db(), self.now);
-        let (ks, slot) = self.data.locate(key)?;
-        if ks.get_mut(db, slot, key, now).is_none() {
-            ks.insert(db, slot, key, Value::Set(Box::new(SetValue::for_member(first))), true);
-        }
-        match ks.get_mut(db, slot, key, now) {
-            Some(Value::Set(s)) => Ok(s),
-            _ => Err(CmdError::WrongType),
-        }
+        self.modify_or_create(key, || Value::Set(Box::new(SetValue::for_member(first))))
     }
 }

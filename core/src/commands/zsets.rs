@@ -60,25 +60,13 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     CommandSpec { tips: &["nondeterministic_output"], ..cmd!("zscan", -3, READONLY, KeyPos::ONE, RO, Z, "Iterates over members and scores of a sorted set.", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", zscan) },
 ];
 
-/// The sorted set at `key`: `None` if missing, WRONGTYPE for another type.
+/// The sorted set at `key`.
 fn read_zset<'c>(ctx: &'c mut ExecCtx<'_>, key: &[u8]) -> Result<Option<&'c ZSetValue>, CmdError> {
-    let (db, now) = (ctx.db(), ctx.now);
-    let (ks, slot) = ctx.data.locate(key)?;
-    match ks.get(db, slot, key, now) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ctx.read(key)
 }
 
 fn zset_mut<'c>(ctx: &'c mut ExecCtx<'_>, key: &[u8]) -> Result<Option<&'c mut ZSetValue>, CmdError> {
-    let (db, now) = (ctx.db(), ctx.now);
-    let (ks, slot) = ctx.data.locate(key)?;
-    match ks.get_mut(db, slot, key, now) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ctx.modify(key)
 }
 
 /// A score argument (ZADD, ZINCRBY): NaN is not a valid float.
@@ -165,10 +153,7 @@ fn zadd(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let exists = read_zset(ctx, key)?.is_some();
     let (mut added, mut updated, mut processed, mut last) = (0i64, 0i64, 0i64, 0f64);
     if exists || !xx {
-        if !exists {
-            ctx.store(key, Value::ZSet(Box::default()), true)?;
-        }
-        let z = zset_mut(ctx, key)?.ok_or(CmdError::NoSuchKey)?;
+        let z: &mut ZSetValue = ctx.modify_or_create(key, || Value::ZSet(Box::default()))?;
         for (n, score) in scores.iter().enumerate() {
             let m = args.get(i + 1 + 2 * n);
             match z.score(m) {
@@ -219,19 +204,11 @@ fn zadd(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 fn zincrby(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let by = score_arg(args.get(2))?;
     let (key, m) = (args.get(1), args.get(3));
-    let cur = match read_zset(ctx, key)? {
-        Some(z) => z.score(m),
-        None => {
-            ctx.store(key, Value::ZSet(Box::default()), true)?;
-            None
-        }
-    };
-    let new = cur.unwrap_or(0.0) + by;
+    let new = read_zset(ctx, key)?.and_then(|z| z.score(m)).unwrap_or(0.0) + by;
     if new.is_nan() {
-        ctx.drop_if_empty(key)?;
         return Err(CmdError::msg("ERR resulting score is not a number (NaN)"));
     }
-    zset_mut(ctx, key)?.ok_or(CmdError::NoSuchKey)?.insert(m, new);
+    ctx.modify_or_create::<ZSetValue>(key, || Value::ZSet(Box::default()))?.insert(m, new);
     ctx.dirty += 1;
     ctx.out.double(new);
     Ok(())

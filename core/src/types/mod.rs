@@ -71,3 +71,39 @@ impl Value {
         }
     }
 }
+
+/// A data type a key can hold, as seen through [`Value`]: lets one generic
+/// lookup serve every type, with WRONGTYPE when the key holds another.
+pub trait Kind {
+    /// The value as this type, if it is one.
+    fn of(v: &Value) -> Option<&Self>;
+    /// The value as this type, mutably, if it is one.
+    fn of_mut(v: &mut Value) -> Option<&mut Self>;
+}
+
+macro_rules! kind {
+    ($t:ty, $variant:ident) => {
+        impl Kind for $t {
+            #[inline]
+            fn of(v: &Value) -> Option<&Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn of_mut(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+kind!(ByteString, Str);
+kind!(HashValue, Hash);
+kind!(ListValue, List);
+kind!(SetValue, Set);
+kind!(ZSetValue, ZSet);

@@ -403,8 +403,8 @@ impl ZSetValue {
     ) -> Vec<(ByteString, f64)> {
         let below = |n: &Node| if min.exclusive { n.score <= min.value } else { n.score < min.value };
         let within = |s: f64| if max.exclusive { s < max.value } else { s <= max.value };
-        let mut x = self.list.first_where_not(below);
-        self.collect_forward(&mut x, offset, limit, |n| within(n.score))
+        let x = self.list.first_where_not(below);
+        self.collect(x, false, offset, limit, |n| within(n.score))
     }
     /// Elements with `max >= score >= min`, descending.
     pub fn rev_range_by_score(
@@ -417,8 +417,8 @@ impl ZSetValue {
         let le_max = |n: &Node| if max.exclusive { n.score < max.value } else { n.score <= max.value };
         let above_min = |s: f64| if min.exclusive { s > min.value } else { s >= min.value };
         let first_past = self.list.first_where_not(le_max);
-        let mut x = if first_past == NIL { self.list.tail } else { self.list.node(first_past).back };
-        self.collect_backward(&mut x, offset, limit, |n| above_min(n.score))
+        let x = if first_past == NIL { self.list.tail } else { self.list.node(first_past).back };
+        self.collect(x, true, offset, limit, |n| above_min(n.score))
     }
     /// Elements whose members are within the lexical bounds, ascending.
     pub fn range_by_lex(
@@ -428,8 +428,8 @@ impl ZSetValue {
         offset: usize,
         limit: Option<usize>,
     ) -> Vec<(ByteString, f64)> {
-        let mut x = self.list.first_where_not(|n| !min.gte_min(&n.member));
-        self.collect_forward(&mut x, offset, limit, |n| max.lte_max(&n.member))
+        let x = self.list.first_where_not(|n| !min.gte_min(&n.member));
+        self.collect(x, false, offset, limit, |n| max.lte_max(&n.member))
     }
     /// Elements within lexical bounds, descending.
     pub fn rev_range_by_lex(
@@ -440,21 +440,24 @@ impl ZSetValue {
         limit: Option<usize>,
     ) -> Vec<(ByteString, f64)> {
         let first_past = self.list.first_where_not(|n| max.lte_max(&n.member));
-        let mut x = if first_past == NIL { self.list.tail } else { self.list.node(first_past).back };
-        self.collect_backward(&mut x, offset, limit, |n| min.gte_min(&n.member))
+        let x = if first_past == NIL { self.list.tail } else { self.list.node(first_past).back };
+        self.collect(x, true, offset, limit, |n| min.gte_min(&n.member))
     }
 
-    fn collect_forward(
+    /// Walks from node `x` (towards the tail, or the head when `backward`) while
+    /// `ok` holds, skipping `offset` elements and keeping at most `limit`.
+    fn collect(
         &self,
-        x: &mut u32,
+        mut x: u32,
+        backward: bool,
         offset: usize,
         limit: Option<usize>,
         ok: impl Fn(&Node) -> bool,
     ) -> Vec<(ByteString, f64)> {
         let mut out = Vec::new();
         let mut skip = offset;
-        while *x != NIL && limit.is_none_or(|l| out.len() < l) {
-            let n = self.list.node(*x);
+        while x != NIL && x != HEAD && limit.is_none_or(|l| out.len() < l) {
+            let n = self.list.node(x);
             if !ok(n) {
                 break;
             }
@@ -463,31 +466,7 @@ impl ZSetValue {
             } else {
                 out.push((n.member.clone(), n.score));
             }
-            *x = n.levels[0].next;
-        }
-        out
-    }
-
-    fn collect_backward(
-        &self,
-        x: &mut u32,
-        offset: usize,
-        limit: Option<usize>,
-        ok: impl Fn(&Node) -> bool,
-    ) -> Vec<(ByteString, f64)> {
-        let mut out = Vec::new();
-        let mut skip = offset;
-        while *x != NIL && *x != HEAD && limit.is_none_or(|l| out.len() < l) {
-            let n = self.list.node(*x);
-            if !ok(n) {
-                break;
-            }
-            if skip > 0 {
-                skip -= 1;
-            } else {
-                out.push((n.member.clone(), n.score));
-            }
-            *x = n.back;
+            x = if backward { n.back } else { n.levels[0].next };
         }
         out
     }
