@@ -33,6 +33,10 @@ impl Host for LocalHost {
     fn client_kill(&mut self, _filter: &ClientFilter) -> usize {
         0
     }
+    fn client_unblock(&mut self, _id: u64, _error: bool) -> bool {
+        // Nothing blocks here: blocking commands answer at once.
+        false
+    }
     fn client_updated(&mut self, _client: &ClientState) {}
     fn info_section(&self, name: &str, ks: &KeyspaceStats) -> Option<String> {
         match name {
@@ -103,15 +107,8 @@ impl Engine {
             Some(cmd) => {
                 let databases = self.keyspace.databases();
                 let mut parts = [&mut self.keyspace];
-                let mut ctx = ExecCtx {
-                    data: Data::new(&mut parts),
-                    client: &mut self.client,
-                    host: &mut self.host,
-                    out: &mut out,
-                    now: now_ms,
-                    dirty: 0,
-                    databases,
-                };
+                let mut ctx =
+                    ExecCtx::new(Data::new(&mut parts), &mut self.client, &mut self.host, &mut out, now_ms, databases);
                 execute(&mut ctx, cmd, args);
             }
         }
@@ -274,15 +271,7 @@ mod tests {
             multi_shard += (held.len() > 1) as usize;
             let mut parts: Vec<&mut Keyspace> =
                 shards.iter_mut().enumerate().filter(|(i, _)| held.contains(i)).map(|(_, s)| s).collect();
-            let mut ctx = ExecCtx {
-                data: Data::new(&mut parts),
-                client: &mut client,
-                host: &mut host,
-                out: &mut out,
-                now: 1_000 + step,
-                dirty: 0,
-                databases: 16,
-            };
+            let mut ctx = ExecCtx::new(Data::new(&mut parts), &mut client, &mut host, &mut out, 1_000 + step, 16);
             execute(&mut ctx, cmd, args);
             let reply = String::from_utf8_lossy(&out.buf).into_owned();
             assert!(!reply.contains("outside the locked shards"), "{argv:?} -> {reply}");

@@ -36,6 +36,37 @@ pub struct ClientState {
     pub multi: Option<Vec<Argv>>,
     /// A command was refused while queueing: EXEC will abort.
     pub multi_error: bool,
+    /// Keys WATCHed, with the version each had then.
+    pub watching: Vec<WatchedKey>,
+    /// The blocking command this client waits in, if any.
+    pub blocked: Option<Blocked>,
+}
+
+/// A key one client WATCHes.
+#[derive(Clone, Debug)]
+pub struct WatchedKey {
+    /// Its database.
+    pub db: usize,
+    /// The key.
+    pub key: Vec<u8>,
+    /// Its version when WATCHed.
+    pub version: u64,
+}
+
+/// What a blocked client waits for.
+#[derive(Clone, Debug)]
+pub struct Blocked {
+    /// The database of the keys.
+    pub db: usize,
+    /// The keys whose writes wake it.
+    pub keys: Vec<Vec<u8>>,
+    /// When it gives up (unix ms); `None` waits for ever.
+    pub deadline: Option<u64>,
+    /// Its reply on timeout is a null bulk string (BLMOVE) rather than a null array.
+    pub null_bulk: bool,
+    /// The command to retry instead of the original (XREAD with `$` retries
+    /// with the ids it resolved when it blocked).
+    pub retry: Option<Argv>,
 }
 
 impl ClientState {
@@ -52,6 +83,8 @@ impl ClientState {
             current: None,
             multi: None,
             multi_error: false,
+            watching: Vec::new(),
+            blocked: None,
         }
     }
 }
@@ -84,6 +117,9 @@ pub trait Host {
     fn requirepass(&self) -> Option<&[u8]>;
     /// CLIENT LIST lines for the clients matching `filter`.
     fn client_list(&self, filter: &ClientFilter) -> String;
+    /// Ends the wait of blocked client `id`, as a timeout or with an error;
+    /// false if it is not blocked.
+    fn client_unblock(&mut self, id: u64, error: bool) -> bool;
     /// Closes the clients matching `filter`; returns how many.
     fn client_kill(&mut self, filter: &ClientFilter) -> usize;
     /// Publishes the calling client's state (name, db, ...) for CLIENT LIST.
@@ -121,13 +157,99 @@ pub struct ExecCtx<'a> {
     pub dirty: u64,
     /// Number of logical databases (`databases`).
     pub databases: usize,
+    /// A blocking command may block (false inside MULTI and scripts, where it
+    /// answers as if it timed out).
+    pub may_block: bool,
+    /// The handler asked to block (or to keep blocking, on a retry).
+    pub blocking: bool,
 }
 
-impl ExecCtx<'_> {
+impl<'a> ExecCtx<'a> {
+    /// A context for one command over `data`, at `now` (unix ms); blocking
+    /// commands answer as timed out unless [`ExecCtx::may_block`] is set.
+    pub fn new(
+        data: Data<'a>,
+        client: &'a mut ClientState,
+        host: &'a mut dyn Host,
+        out: &'a mut ReplyBuf,
+        now: u64,
+        databases: usize,
+    ) -> Self {
+        ExecCtx { data, client, host, out, now, dirty: 0, databases, may_block: false, blocking: false }
+    }
+
     /// The client's selected database.
     #[inline]
     pub fn db(&self) -> usize {
         self.client.db
+    }
+
+    /// True while a blocked client retries its command: keys of another type
+    /// are then passed over rather than answered WRONGTYPE, as Redis serves a
+    /// blocked client only from a key of the type it waits for.
+    pub fn retrying(&self) -> bool {
+        self.client.blocked.is_some()
+    }
+
+    /// Nothing to serve: block on `keys` until `deadline` (unix ms) if this
+    /// command may block, else answer as a timeout does. A retry keeps the
+    /// client's place in line.
+    pub fn block_or_null<'k>(
+        &mut self,
+        keys: impl Iterator<Item = &'k [u8]>,
+        deadline: Option<u64>,
+        null_bulk: bool,
+        retry: Option<Argv>,
+    ) -> Result<(), CmdError> {
+        if !self.may_block {
+            timeout_reply(self.out, null_bulk);
+            return Ok(());
+        }
+        self.blocking = true;
+        if self.client.blocked.is_some() {
+            return Ok(());
+        }
+        let (db, id) = (self.db(), self.client.id);
+        let mut owned = Vec::new();
+        for key in keys {
+            if owned.iter().any(|k: &Vec<u8>| k == key) {
+                continue;
+            }
+            let (ks, _) = self.data.locate(key)?;
+            ks.add_waiter(db, key, id);
+            owned.push(key.to_vec());
+        }
+        self.client.blocked = Some(Blocked { db, keys: owned, deadline, null_bulk, retry });
+        Ok(())
+    }
+}
+
+/// The reply of a blocking command that timed out (or may not block).
+pub fn timeout_reply(out: &mut ReplyBuf, null_bulk: bool) {
+    if null_bulk {
+        out.null();
+    } else {
+        out.null_array();
+    }
+}
+
+/// Takes `client` out of the lines of the keys it is blocked on. `data` must
+/// hold those keys' shards.
+pub fn unblock(data: &mut Data<'_>, client: &mut ClientState) {
+    let Some(b) = client.blocked.take() else { return };
+    for key in &b.keys {
+        if let Ok((ks, _)) = data.locate(key) {
+            ks.remove_waiter(b.db, key, client.id);
+        }
+    }
+}
+
+/// Forgets every key `client` WATCHes. `data` must hold those keys' shards.
+pub fn unwatch_all(data: &mut Data<'_>, client: &mut ClientState) {
+    for w in client.watching.drain(..) {
+        if let Ok((ks, _)) = data.locate(&w.key) {
+            ks.unwatch(w.db, &w.key);
+        }
     }
 }
 
@@ -204,8 +326,13 @@ pub fn execute(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
     }
     ctx.out.resp3 = ctx.client.resp3;
     ctx.client.current = Some(cmd);
+    ctx.blocking = false;
     if let Err(e) = (spec.handler)(ctx, args) {
         ctx.out.error(&e.text());
+    }
+    if ctx.client.blocked.is_some() && !ctx.blocking {
+        // A retry that was answered: the client leaves every line it stood in.
+        unblock(&mut ctx.data, ctx.client);
     }
     ctx.out.resp3 = ctx.client.resp3;
 }

@@ -282,6 +282,20 @@ impl LongDouble {
         Some(LongDouble { neg, mant, exp })
     }
 
+    /// The nearest `f64`, saturating to infinity (or zero) past its range;
+    /// precision beyond 53 bits is cut.
+    pub fn to_f64_lossy(self) -> f64 {
+        if self.mant == 0 {
+            return 0.0;
+        }
+        let v = self.mant as f64 * 2f64.powi(self.exp.clamp(-1200, 1200));
+        if self.neg {
+            -v
+        } else {
+            v
+        }
+    }
+
     /// The exact value of an `f64`.
     pub fn from_f64(v: f64) -> LongDouble {
         if v == 0.0 {

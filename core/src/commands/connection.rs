@@ -42,7 +42,7 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     conn(
         "reset",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | RUNS_IN_MULTI,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | RUNS_IN_MULTI | KEYSPACE,
         "Resets the connection.",
         "6.2.0",
         reset,
@@ -99,6 +99,14 @@ pub(crate) const SPECS: &[CommandSpec] = &[
                 )
             },
             conn("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, "Terminates open connections.", "2.4.0", client_kill),
+            conn(
+                "unblock",
+                -3,
+                ADMIN | NOSCRIPT | LOADING | STALE,
+                "Unblocks a client blocked by a blocking command from a different connection.",
+                "5.0.0",
+                client_unblock,
+            ),
             conn(
                 "help",
                 2,
@@ -160,10 +168,32 @@ fn reset(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.client.name = None;
     ctx.client.multi = None;
     ctx.client.multi_error = false;
+    crate::exec::unwatch_all(&mut ctx.data, ctx.client);
     ctx.client.authenticated = ctx.host.requirepass().is_none();
     ctx.host.client_updated(ctx.client);
     ctx.out.resp3 = false;
     ctx.out.simple(b"RESET");
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT UNBLOCK client-id [TIMEOUT | ERROR]`
+fn client_unblock(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::owned(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(args.get(1))
+        )));
+    }
+    let id = super::util::int_arg(args.get(2))?;
+    let error = match args.len() {
+        4 if super::util::is_kw(args.get(3), "error") => true,
+        4 if super::util::is_kw(args.get(3), "timeout") => false,
+        4 => return Err(CmdError::msg("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+        _ => false,
+    };
+    let done = id >= 0 && ctx.host.client_unblock(id as u64, error);
+    ctx.out.int(done as i64);
     Ok(())
 }
 

@@ -1,8 +1,10 @@
-//! List commands (the non-blocking ones).
+//! List commands. The blocking ones (BLPOP, BLMOVE, BLMPOP ...) serve from
+//! the first non-empty list, or block the client on their keys (see
+//! [`ExecCtx::block_or_null`]) and are retried when one of them is written.
 
 use super::spec::{flags::*, CommandSpec, Group, KeyPos, KeySpec};
 use super::strings::cmd;
-use super::util::{int_arg, is_kw};
+use super::util::{int_arg, is_kw, timeout_arg};
 use crate::bytestring::ByteString;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
@@ -35,6 +37,17 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     CommandSpec {
         key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["RW", "insert"])],
         ..cmd!("rpoplpush", 3, WRITE | DENYOOM, KeyPos::range(1, 2, 1), &[], L, "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "1.2.0", "O(1)", rpoplpush)
+    },
+    cmd!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, KeyPos::range(1, -2, 1), &["RW", "access", "delete"], L, "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "2.0.0", "O(N) where N is the number of provided keys.", blpop),
+    cmd!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, KeyPos::range(1, -2, 1), &["RW", "access", "delete"], L, "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "2.0.0", "O(N) where N is the number of provided keys.", brpop),
+    cmd!("blmpop", -5, WRITE | BLOCKING, KeyPos::counted(2), &["RW", "access", "delete"], L, "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", blmpop),
+    CommandSpec {
+        key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["RW", "insert"])],
+        ..cmd!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, KeyPos::range(1, 2, 1), &[], L, "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", "6.2.0", "O(1)", blmove)
+    },
+    CommandSpec {
+        key_specs: &[KeySpec::at(1, &["RW", "access", "delete"]), KeySpec::at(2, &["RW", "insert"])],
+        ..cmd!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, KeyPos::range(1, 2, 1), &[], L, "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", "2.2.0", "O(1)", brpoplpush)
     },
 ];
 
@@ -401,13 +414,28 @@ fn rpoplpush(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 /// # Format
 /// `LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]`
 fn lmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    let (n, left, count) = super::util::mpop_args(&args, "left", "right")?;
-    for k in 2..2 + n {
+    let (n, left, count) = super::util::mpop_args(&args, 1, "left", "right")?;
+    if !mpop_serve(ctx, &args, 2..2 + n, left, count)? {
+        ctx.out.null_array();
+    }
+    Ok(())
+}
+
+/// Pops up to `count` elements from the first non-empty list among the keys at
+/// `keys`, answering `[key, [elements]]`; false if all are empty.
+fn mpop_serve(
+    ctx: &mut ExecCtx<'_>,
+    args: &Args<'_>,
+    keys: std::ops::Range<usize>,
+    left: bool,
+    count: usize,
+) -> Result<bool, CmdError> {
+    for k in keys {
         let key = args.get(k);
-        let Some(list) = ctx.list_mut(key)? else { continue };
-        if list.is_empty() {
+        if !has_elements(ctx, key)? {
             continue;
         }
+        let Some(list) = ctx.list_mut(key)? else { continue };
         let take = count.min(list.len());
         let items: Vec<ByteString> =
             (0..take).filter_map(|_| if left { list.pop_front() } else { list.pop_back() }).collect();
@@ -419,8 +447,79 @@ fn lmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         for i in items {
             ctx.out.bulk(&i);
         }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// True if `key` holds a non-empty list. Another type is WRONGTYPE, except on
+/// a blocked client's retry, which waits on.
+fn has_elements(ctx: &mut ExecCtx<'_>, key: &[u8]) -> Result<bool, CmdError> {
+    let retrying = ctx.retrying();
+    match ctx.read_list(key) {
+        Ok(l) => Ok(l.is_some_and(|l| !l.is_empty())),
+        Err(CmdError::WrongType) if retrying => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// # Format
+/// `BLPOP key [key ...] timeout` / `BRPOP key [key ...] timeout`
+fn blocking_pop(ctx: &mut ExecCtx<'_>, args: &Args<'_>, left: bool) -> CmdResult {
+    let last = args.len() - 1;
+    let deadline = timeout_arg(args.get(last), ctx.now, true)?;
+    for k in 1..last {
+        let key = args.get(k);
+        if !has_elements(ctx, key)? {
+            continue;
+        }
+        let list = ctx.list_mut(key)?.ok_or(CmdError::NoSuchKey)?;
+        let v = if left { list.pop_front() } else { list.pop_back() }.unwrap_or_default();
+        ctx.drop_if_empty(key)?;
+        ctx.dirty += 1;
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        ctx.out.bulk(&v);
         return Ok(());
     }
-    ctx.out.null_array();
-    Ok(())
+    ctx.block_or_null((1..last).map(|k| args.get(k)), deadline, false, None)
+}
+
+fn blpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    blocking_pop(ctx, &args, true)
+}
+fn brpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    blocking_pop(ctx, &args, false)
+}
+
+/// # Format
+/// `BLMPOP timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]`
+fn blmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (n, left, count) = super::util::mpop_args(&args, 2, "left", "right")?;
+    let deadline = timeout_arg(args.get(1), ctx.now, true)?;
+    if mpop_serve(ctx, &args, 3..3 + n, left, count)? {
+        return Ok(());
+    }
+    ctx.block_or_null((3..3 + n).map(|k| args.get(k)), deadline, false, None)
+}
+
+fn blocking_move(ctx: &mut ExecCtx<'_>, args: &Args<'_>, from: bool, to: bool, timeout_at: usize) -> CmdResult {
+    let deadline = timeout_arg(args.get(timeout_at), ctx.now, true)?;
+    let (src, dst) = (args.get(1), args.get(2));
+    if has_elements(ctx, src)? {
+        return move_generic(ctx, src, dst, from, to);
+    }
+    ctx.block_or_null(std::iter::once(src), deadline, true, None)
+}
+
+/// # Format
+/// `BLMOVE source destination LEFT | RIGHT LEFT | RIGHT timeout`
+fn blmove(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let from = direction(args.get(3))?;
+    let to = direction(args.get(4))?;
+    blocking_move(ctx, &args, from, to, 5)
+}
+
+fn brpoplpush(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    blocking_move(ctx, &args, false, true, 3)
 }

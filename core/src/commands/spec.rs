@@ -50,6 +50,8 @@ pub mod flags {
     pub const CONTAINER: u32 = 1 << 17;
     /// Runs even inside MULTI instead of being queued (MULTI, EXEC, DISCARD, QUIT, RESET).
     pub const RUNS_IN_MULTI: u32 = 1 << 18;
+    /// May block the client (BLPOP, XREAD BLOCK).
+    pub const BLOCKING: u32 = 1 << 19;
 
     /// (flag, name in COMMAND INFO), in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -59,6 +61,7 @@ pub mod flags {
         (ADMIN, "admin"),
         (PUBSUB, "pubsub"),
         (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
@@ -340,6 +343,12 @@ impl CommandSpec {
             v.push("@dangerous");
         }
         v.push(if self.has(flags::FAST) { "@fast" } else { "@slow" });
+        if self.has(flags::BLOCKING) {
+            v.push("@blocking");
+        }
+        if self.has(flags::PUBSUB) {
+            v.push("@pubsub");
+        }
         for c in self.acl {
             if !v.contains(c) {
                 v.push(c);

@@ -1,10 +1,13 @@
 //! Transactions: MULTI queues the commands that follow (see
 //! [`crate::exec::admit`]), EXEC runs them all while holding every shard, so
-//! nothing else runs in between, and DISCARD drops them. WATCH is not there yet.
+//! nothing else runs in between, and DISCARD drops them. WATCH records each
+//! key's version (see [`crate::keyspace::Keyspace::watch`]); EXEC runs nothing
+//! if any of them changed since.
 
+use super::spec::KeyPos;
 use super::spec::{flags::*, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
-use crate::exec::{execute, ExecCtx};
+use crate::exec::{execute, unwatch_all, ExecCtx, WatchedKey};
 use crate::resp::request::Args;
 
 const T: Group = Group::Transactions;
@@ -36,14 +39,75 @@ pub(crate) const SPECS: &[CommandSpec] = &[
         ..CommandSpec::keyless(
             "discard",
             1,
-            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | RUNS_IN_MULTI,
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | RUNS_IN_MULTI | KEYSPACE,
             T,
             "Discards a transaction.",
             "2.0.0",
             discard,
         )
     },
+    CommandSpec::new(
+        "watch",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | RUNS_IN_MULTI,
+        KeyPos::ALL,
+        &["RO"],
+        T,
+        "Monitors changes to keys to determine the execution of a transaction.",
+        "2.2.0",
+        "O(1) for every key.",
+        watch,
+    ),
+    CommandSpec::keyless(
+        "unwatch",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | KEYSPACE,
+        T,
+        "Forgets about watched keys of a transaction.",
+        "2.2.0",
+        unwatch,
+    ),
 ];
+
+fn watch(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    if ctx.client.multi.is_some() {
+        return Err(CmdError::msg("ERR WATCH inside MULTI is not allowed"));
+    }
+    let (db, now) = (ctx.db(), ctx.now);
+    for key in args.iter().skip(1) {
+        if ctx.client.watching.iter().any(|w| w.db == db && w.key == key) {
+            continue;
+        }
+        let (ks, slot) = ctx.data.locate(key)?;
+        // A key already past its time goes now, so its removal later is no change.
+        ks.contains(db, slot, key, now);
+        let version = ks.watch(db, key);
+        ctx.client.watching.push(WatchedKey { db, key: key.to_vec(), version });
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn unwatch(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    unwatch_all(&mut ctx.data, ctx.client);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// True if a WATCHed key was written (or expired) since WATCH.
+fn watched_changed(ctx: &mut ExecCtx<'_>) -> bool {
+    let now = ctx.now;
+    let watching = std::mem::take(&mut ctx.client.watching);
+    let changed = watching.iter().any(|w| match ctx.data.locate(&w.key) {
+        Ok((ks, slot)) => {
+            ks.contains(w.db, slot, &w.key, now);
+            ks.watch_version(w.db, &w.key) != w.version
+        }
+        Err(_) => true,
+    });
+    ctx.client.watching = watching;
+    changed
+}
 
 fn multi(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     if ctx.client.multi.is_some() {
@@ -60,8 +124,17 @@ fn exec(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
         return Err(CmdError::msg("ERR EXEC without MULTI"));
     };
     if std::mem::take(&mut ctx.client.multi_error) {
+        unwatch_all(&mut ctx.data, ctx.client);
         return Err(CmdError::msg("EXECABORT Transaction discarded because of previous errors."));
     }
+    let changed = watched_changed(ctx);
+    unwatch_all(&mut ctx.data, ctx.client);
+    if changed {
+        ctx.out.null_array();
+        return Ok(());
+    }
+    // Blocking commands inside a transaction answer as if they timed out.
+    ctx.may_block = false;
     ctx.out.array(queue.len());
     for argv in &queue {
         let args = argv.bind(&[]);
@@ -78,6 +151,7 @@ fn discard(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
         return Err(CmdError::msg("ERR DISCARD without MULTI"));
     }
     ctx.client.multi_error = false;
+    unwatch_all(&mut ctx.data, ctx.client);
     ctx.out.ok();
     Ok(())
 }

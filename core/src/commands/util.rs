@@ -3,7 +3,7 @@
 use crate::bytestring::ByteString;
 use crate::error::CmdError;
 use crate::exec::ExecCtx;
-use crate::numeric::parse_i64;
+use crate::numeric::{parse_f64, parse_i64};
 use crate::types::{HashValue, Kind, ListValue, SetValue, Value};
 
 /// Reads an integer argument (`ERR value is not an integer or out of range`).
@@ -21,15 +21,16 @@ pub fn check_pairs(args: &crate::resp::request::Args<'_>, first: usize, name: &s
     Ok(())
 }
 
-/// Parses the tail of LMPOP/ZMPOP: `numkeys key [key ...] <first|second> [COUNT count]`.
+/// Parses the tail of LMPOP/ZMPOP from `at`: `numkeys key [key ...] <first|second> [COUNT count]`.
 /// Returns the number of keys, whether the `first` keyword was given, and the count.
 pub fn mpop_args(
     args: &crate::resp::request::Args<'_>,
+    at: usize,
     first: &str,
     second: &str,
 ) -> Result<(usize, bool, usize), CmdError> {
-    let n = super::sets::numkeys_arg(args, 1)?;
-    let where_at = 1 + n + 1;
+    let n = super::sets::numkeys_arg(args, at)?;
+    let where_at = at + n + 1;
     if where_at >= args.len() {
         return Err(CmdError::Syntax);
     }
@@ -55,6 +56,33 @@ pub fn mpop_args(
         }
     }
     Ok((n, is_first, count.unwrap_or(1)))
+}
+
+/// The timeout of a blocking command as the deadline it sets (unix ms), or
+/// `None` to wait for ever (0). Seconds may be fractional (BLPOP); milliseconds
+/// are an integer (XREAD BLOCK). Converted as Redis does: a float beyond the
+/// range of a 64-bit millisecond count becomes negative.
+pub fn timeout_arg(a: &[u8], now: u64, seconds: bool) -> Result<Option<u64>, CmdError> {
+    let ms = if seconds {
+        // Redis reads a long double, whose range is wider than an f64's.
+        let f = parse_f64(a)
+            .or_else(|| crate::longdouble::LongDouble::parse(a).map(|l| l.to_f64_lossy()))
+            .ok_or(CmdError::msg("ERR timeout is not a float or out of range"))?
+            * 1000.0;
+        if f.is_finite() && f > -9.223_372_036_854_775e18 && f < 9.223_372_036_854_775e18 {
+            f as i64
+        } else {
+            i64::MIN
+        }
+    } else {
+        parse_i64(a).ok_or(CmdError::msg("ERR timeout is not an integer or out of range"))?
+    };
+    match ms {
+        ..=-1 => Err(CmdError::msg("ERR timeout is negative")),
+        0 => Ok(None),
+        ms if ms > i64::MAX - now as i64 => Err(CmdError::msg("ERR timeout is out of range")),
+        ms => Ok(Some(now + ms as u64)),
+    }
 }
 
 /// The count of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER: any integer but the most

@@ -4,6 +4,7 @@ use super::hashes::{parse_cursor, parse_scan_opts};
 use super::lists::positive_arg;
 use super::spec::{flags::*, CommandSpec, Group, KeyPos, KeySpec};
 use super::strings::cmd;
+use super::util::timeout_arg;
 use super::util::{int_arg, is_kw};
 use crate::bytestring::ByteString;
 use crate::error::{CmdError, CmdResult};
@@ -58,6 +59,9 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     cmd!("zmpop", -4, WRITE, KeyPos::counted(1), &["RW", "access", "delete"], Z, "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", zmpop),
     CommandSpec { tips: &["nondeterministic_output"], ..cmd!("zrandmember", -2, READONLY, KeyPos::ONE, RO, Z, "Returns one or more random members from a sorted set.", "6.2.0", "O(N) where N is the number of members returned", zrandmember) },
     CommandSpec { tips: &["nondeterministic_output"], ..cmd!("zscan", -3, READONLY, KeyPos::ONE, RO, Z, "Iterates over members and scores of a sorted set.", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", zscan) },
+    cmd!("bzpopmin", -3, WRITE | NOSCRIPT | FAST | BLOCKING, KeyPos::range(1, -2, 1), &["RW", "access", "delete"], Z, "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", bzpopmin),
+    cmd!("bzpopmax", -3, WRITE | NOSCRIPT | FAST | BLOCKING, KeyPos::range(1, -2, 1), &["RW", "access", "delete"], Z, "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", bzpopmax),
+    cmd!("bzmpop", -5, WRITE | BLOCKING, KeyPos::counted(2), &["RW", "access", "delete"], Z, "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", bzmpop),
 ];
 
 /// The sorted set at `key`.
@@ -828,10 +832,40 @@ fn zintercard(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 /// # Format
 /// `ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]`
 fn zmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    let (n, min, count) = super::util::mpop_args(&args, "min", "max")?;
-    let max = !min;
-    for k in 2..2 + n {
+    let (n, min, count) = super::util::mpop_args(&args, 1, "min", "max")?;
+    if !zmpop_serve(ctx, &args, 2..2 + n, !min, count, false)? {
+        ctx.out.null_array();
+    }
+    Ok(())
+}
+
+/// True if `key` holds a non-empty sorted set. Another type is WRONGTYPE, except
+/// on a blocked client's retry, which waits on.
+fn has_members(ctx: &mut ExecCtx<'_>, key: &[u8]) -> Result<bool, CmdError> {
+    let retrying = ctx.retrying();
+    match read_zset(ctx, key) {
+        Ok(z) => Ok(z.is_some_and(|z| !z.is_empty())),
+        Err(CmdError::WrongType) if retrying => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Pops up to `count` members from the first non-empty sorted set among the
+/// keys at `keys`. `single` answers one flat `[key, member, score]` (BZPOPMIN),
+/// otherwise `[key, [[member, score] ...]]` (ZMPOP). False if all are empty.
+fn zmpop_serve(
+    ctx: &mut ExecCtx<'_>,
+    args: &Args<'_>,
+    keys: std::ops::Range<usize>,
+    max: bool,
+    count: usize,
+    single: bool,
+) -> Result<bool, CmdError> {
+    for k in keys {
         let key = args.get(k);
+        if !has_members(ctx, key)? {
+            continue;
+        }
         let items = match read_zset(ctx, key)? {
             Some(z) if !z.is_empty() => {
                 let e = count.min(z.len()) - 1;
@@ -850,6 +884,14 @@ fn zmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         }
         ctx.drop_if_empty(key)?;
         ctx.dirty += items.len() as u64;
+        if single {
+            let (m, s) = &items[0];
+            ctx.out.array(3);
+            ctx.out.bulk(key);
+            ctx.out.bulk(m);
+            ctx.out.double(*s);
+            return Ok(true);
+        }
         ctx.out.array(2);
         ctx.out.bulk(key);
         ctx.out.array(items.len());
@@ -858,8 +900,36 @@ fn zmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
             ctx.out.bulk(&m);
             ctx.out.double(s);
         }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// # Format
+/// `BZPOPMIN key [key ...] timeout` / `BZPOPMAX key [key ...] timeout`
+fn blocking_zpop(ctx: &mut ExecCtx<'_>, args: &Args<'_>, max: bool) -> CmdResult {
+    let last = args.len() - 1;
+    let deadline = timeout_arg(args.get(last), ctx.now, true)?;
+    if zmpop_serve(ctx, args, 1..last, max, 1, true)? {
         return Ok(());
     }
-    ctx.out.null_array();
-    Ok(())
+    ctx.block_or_null((1..last).map(|k| args.get(k)), deadline, false, None)
+}
+
+fn bzpopmin(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    blocking_zpop(ctx, &args, false)
+}
+fn bzpopmax(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    blocking_zpop(ctx, &args, true)
+}
+
+/// # Format
+/// `BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]`
+fn bzmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (n, min, count) = super::util::mpop_args(&args, 2, "min", "max")?;
+    let deadline = timeout_arg(args.get(1), ctx.now, true)?;
+    if zmpop_serve(ctx, &args, 3..3 + n, !min, count, false)? {
+        return Ok(());
+    }
+    ctx.block_or_null((3..3 + n).map(|k| args.get(k)), deadline, false, None)
 }

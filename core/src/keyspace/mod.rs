@@ -8,6 +8,7 @@
 //! plus an active cycle ([`Keyspace::active_expire`]) the runtime calls on a timer.
 // Hot path: every key access.
 
+mod interest;
 pub mod scan;
 
 pub use scan::ScanCursor;
@@ -17,6 +18,7 @@ use crate::slot::{key_slot, SLOTS};
 use crate::types::Value;
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
+use interest::Interest;
 
 type Dict<V> = HashMap<ByteString, V, FixedState>;
 
@@ -81,6 +83,7 @@ pub struct Keyspace {
     /// Counters for INFO.
     pub stats: KeyspaceStats,
     expire_cursor: (usize, usize),
+    interest: Interest,
 }
 
 /// Size and expiry counts of one database, for INFO keyspace.
@@ -105,6 +108,7 @@ impl Keyspace {
             hasher: FixedState::with_seed(seed),
             stats: KeyspaceStats::default(),
             expire_cursor: (0, 0),
+            interest: Interest::default(),
         }
     }
 
@@ -173,6 +177,7 @@ impl Keyspace {
                 d.keys -= 1;
                 d.expires -= 1;
                 self.stats.expired += 1;
+                self.touch(db, key);
                 true
             }
             _ => false,
@@ -197,6 +202,7 @@ impl Keyspace {
     #[inline]
     pub fn get_mut(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> Option<&mut Value> {
         self.expire_if_needed(db, slot, key, now);
+        self.touch(db, key);
         let first = self.first_slot;
         self.dbs.get_mut(db)?.as_mut()?.slots[slot - first].keys.get_mut(key)
     }
@@ -210,6 +216,7 @@ impl Keyspace {
     /// Stores `value` at `key`. Without `keep_ttl` any expiry time is cleared, as SET does.
     #[inline]
     pub fn insert(&mut self, db: usize, slot: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        self.touch(db, key);
         let first = self.first_slot;
         let d = self.db_mut(db);
         let dict = &mut d.slots[slot - first];
@@ -226,6 +233,7 @@ impl Keyspace {
 
     /// Removes `key` (expired or not) and returns its value.
     pub fn remove(&mut self, db: usize, slot: usize, key: &[u8]) -> Option<Value> {
+        self.touch(db, key);
         let first = self.first_slot;
         let d = self.dbs.get_mut(db)?.as_mut()?;
         let dict = &mut d.slots[slot - first];
@@ -256,6 +264,7 @@ impl Keyspace {
             dict.expires.insert(ByteString::from_slice(key), at);
             d.expires += 1;
         }
+        self.touch(db, key);
     }
 
     /// Clears the expiry time of `key`; true if it had one.
@@ -265,6 +274,7 @@ impl Keyspace {
         let removed = d.slots[slot - first].expires.remove(key).is_some();
         if removed {
             d.expires -= 1;
+            self.touch(db, key);
         }
         removed
     }
@@ -279,6 +289,10 @@ impl Keyspace {
 
     /// Removes every key of `db`.
     pub fn flush_db(&mut self, db: usize) {
+        if self.interest.active() {
+            let (dbs, first) = (&self.dbs, self.first_slot);
+            self.interest.touch_db(db, |k| db_has(dbs, first, db, k));
+        }
         if let Some(d) = self.dbs.get_mut(db) {
             *d = None;
         }
@@ -286,6 +300,12 @@ impl Keyspace {
 
     /// Swaps the contents of two databases (SWAPDB).
     pub fn swap_db(&mut self, a: usize, b: usize) {
+        if self.interest.active() {
+            let (dbs, first) = (&self.dbs, self.first_slot);
+            for d in [a, b] {
+                self.interest.touch_db(d, |k| db_has(dbs, first, a, k) || db_has(dbs, first, b, k));
+            }
+        }
         self.dbs.swap(a, b);
     }
 
@@ -313,6 +333,9 @@ impl Keyspace {
                 examined += dict.expires.len();
                 expired.extend(dict.expires.iter().filter(|(_, &t)| t <= now).map(|(k, _)| k.clone()));
                 for k in expired.drain(..) {
+                    if self.interest.active() {
+                        self.interest.touch(db, &k);
+                    }
                     dict.expires.remove(k.as_slice());
                     dict.keys.remove(k.as_slice());
                     d.keys -= 1;
@@ -333,11 +356,59 @@ impl Keyspace {
         removed
     }
 
+    /// A write to `key`: WATCH sees it, clients blocked on it are woken.
+    #[inline]
+    fn touch(&mut self, db: usize, key: &[u8]) {
+        if self.interest.active() {
+            self.interest.touch(db, key);
+        }
+    }
+
+    /// Starts watching `key` for one client; returns the version EXEC compares.
+    pub fn watch(&mut self, db: usize, key: &[u8]) -> u64 {
+        self.interest.watch(db, key)
+    }
+
+    /// The version of a watched key; it changes with every write to the key.
+    pub fn watch_version(&self, db: usize, key: &[u8]) -> u64 {
+        self.interest.version(db, key)
+    }
+
+    /// One client stops watching `key`.
+    pub fn unwatch(&mut self, db: usize, key: &[u8]) {
+        self.interest.unwatch(db, key)
+    }
+
+    /// Client `id` blocks on `key`, behind earlier waiters.
+    pub fn add_waiter(&mut self, db: usize, key: &[u8], id: u64) {
+        self.interest.add_waiter(db, key, id)
+    }
+
+    /// Client `id` stops waiting on `key`.
+    pub fn remove_waiter(&mut self, db: usize, key: &[u8], id: u64) {
+        self.interest.remove_waiter(db, key, id)
+    }
+
+    /// Appends to `wake` the client first in line on each key written since the
+    /// last call; that client retries its blocking command.
+    #[inline]
+    pub fn take_ready(&mut self, wake: &mut Vec<u64>) {
+        if self.interest.active() {
+            self.interest.take_ready(wake);
+        }
+    }
+
     /// The hash SCAN orders keys by within a slot.
     pub(crate) fn scan_hash(&self, key: &[u8]) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one(key)
     }
+}
+
+/// True if `key` is in database `db` (expired or not).
+fn db_has(dbs: &[Option<Db>], first_slot: usize, db: usize, key: &[u8]) -> bool {
+    let slot = key_slot(key) as usize - first_slot;
+    dbs.get(db).and_then(|d| d.as_ref()).is_some_and(|d| d.slots[slot].keys.contains_key(key))
 }
 
 /// A command's view over the shards it holds: routes every key to its slot's shard.

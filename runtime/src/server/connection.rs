@@ -3,7 +3,7 @@
 //! (pipelining), until the client leaves, is killed, or the server stops.
 // Hot path: every request.
 
-use super::host::{ClientInfo, ServerHost};
+use super::host::{ClientInfo, ServerHost, UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
 use super::{now_ms, Shared};
 use bytes::{Buf, BytesMut};
 use slotkv_core::commands::resolve;
@@ -52,11 +52,27 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
 }
 
 async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo>) -> std::io::Result<()> {
+    let mut client = ClientState::new(info.id, shared.hot.auth_required.load(Ordering::Relaxed));
+    let result = serve_requests(stream, shared, info, &mut client).await;
+    // Leave every line this client waits in and forget its WATCHed keys,
+    // however the connection ended.
+    let mut wake = Vec::new();
+    shared.shards.release(&mut client, &mut wake);
+    shared.wake(&mut wake);
+    result
+}
+
+async fn serve_requests(
+    stream: &mut TcpStream,
+    shared: &Arc<Shared>,
+    info: &Arc<ClientInfo>,
+    client: &mut ClientState,
+) -> std::io::Result<()> {
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut out = ReplyBuf::new(false);
     let mut parser = RequestParser::new(limits(shared));
     let mut argv = Argv::new();
-    let mut client = ClientState::new(info.id, shared.hot.auth_required.load(Ordering::Relaxed));
+    let mut wake = Vec::new();
     let mut rng = Rng::new(now_ms() ^ info.id.rotate_left(32));
     // One wake-up source for CLIENT KILL and server shutdown, created once: a
     // fresh future per read would cost a registration each time.
@@ -97,11 +113,23 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
                     let args = argv.bind(pending);
                     if !args.is_empty() {
                         commands += 1;
-                        match slotkv_core::exec::admit(&mut client, resolve(&args), &args, &mut out) {
+                        match slotkv_core::exec::admit(client, resolve(&args), &args, &mut out) {
                             None => {}
                             Some(cmd) => {
                                 last_cmd = Some(cmd);
-                                dirty += shared.shards.run(cmd, args, &mut client, &mut host, &mut out, now);
+                                dirty += shared.shards.run(cmd, args, client, &mut host, &mut out, now, &mut wake);
+                                if !wake.is_empty() {
+                                    shared.wake(&mut wake);
+                                }
+                                if client.blocked.is_some() {
+                                    let retry = Argv::from_args(args.iter());
+                                    write_out(stream, &mut out, shared, info.id).await?;
+                                    let mut waiting = Waiting { stream, shared, info, client, host: &mut host };
+                                    match waiting.wait(retry, &mut out, killed.as_mut()).await? {
+                                        Some(input) => buf.extend_from_slice(&input),
+                                        None => return Ok(()),
+                                    }
+                                }
                             }
                         }
                     }
@@ -141,6 +169,86 @@ async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo
             tracing::warn!("closing client {} that reached max query buffer length", info.id);
             return Ok(());
         }
+    }
+}
+
+/// A client waiting in a blocking command.
+struct Waiting<'a, 'h> {
+    stream: &'a mut TcpStream,
+    shared: &'a Arc<Shared>,
+    info: &'a Arc<ClientInfo>,
+    client: &'a mut ClientState,
+    host: &'a mut ServerHost<'h>,
+}
+
+impl Waiting<'_, '_> {
+    /// Waits until the command is served, times out or is unblocked, retrying
+    /// `retry` each time a key it waits on is written; its reply is left in
+    /// `out`. Returns what the client sent meanwhile, or `None` if the
+    /// connection is to close.
+    async fn wait(
+        &mut self,
+        mut retry: Argv,
+        out: &mut ReplyBuf,
+        mut killed: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+    ) -> std::io::Result<Option<BytesMut>> {
+        let (shared, info) = (self.shared, self.info);
+        if let Some(r) = self.client.blocked.as_mut().and_then(|b| b.retry.take()) {
+            retry = r;
+        }
+        let deadline = self.client.blocked.as_ref().and_then(|b| b.deadline);
+        let sleep = tokio::time::sleep(Duration::from_millis(deadline.map_or(0, |d| d.saturating_sub(now_ms()))));
+        tokio::pin!(sleep);
+        let mut input = BytesMut::new();
+        let limit = shared.hot.query_limit.load(Ordering::Relaxed);
+        info.blocked.store(true, Ordering::SeqCst);
+        shared.blocked.fetch_add(1, Ordering::Relaxed);
+        let end = loop {
+            tokio::select! {
+                _ = info.wake.notified() => {
+                    match info.unblock.swap(0, Ordering::SeqCst) {
+                        UNBLOCK_TIMEOUT => break self.give_up(out, None),
+                        UNBLOCK_ERROR => {
+                            break self.give_up(out, Some("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+                        }
+                        _ => {}
+                    }
+                    let args = retry.bind(&[]);
+                    let Ok(cmd) = resolve(&args) else { break self.give_up(out, None) };
+                    let mut wake = Vec::new();
+                    shared.shards.run(cmd, args, self.client, self.host, out, now_ms(), &mut wake);
+                    shared.wake(&mut wake);
+                    if self.client.blocked.is_none() {
+                        break Some(());
+                    }
+                }
+                _ = &mut sleep, if deadline.is_some() => break self.give_up(out, None),
+                r = self.stream.read_buf(&mut input) => {
+                    // Redis keeps reading while a client is blocked; a closed
+                    // connection ends the wait.
+                    if r? == 0 || input.len() > limit {
+                        break None;
+                    }
+                }
+                _ = &mut killed => break None,
+            }
+        };
+        info.blocked.store(false, Ordering::SeqCst);
+        shared.blocked.fetch_sub(1, Ordering::Relaxed);
+        Ok(end.map(|()| input))
+    }
+
+    /// Ends the wait without being served: the timeout reply, or `error`.
+    fn give_up(&mut self, out: &mut ReplyBuf, error: Option<&str>) -> Option<()> {
+        let null_bulk = self.client.blocked.as_ref().is_some_and(|b| b.null_bulk);
+        let mut wake = Vec::new();
+        self.shared.shards.release_wait(self.client, &mut wake);
+        self.shared.wake(&mut wake);
+        match error {
+            Some(e) => out.error(e),
+            None => slotkv_core::exec::timeout_reply(out, null_bulk),
+        }
+        Some(())
     }
 }
 

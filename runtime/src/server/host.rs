@@ -7,7 +7,7 @@ use slotkv_core::keyspace::KeyspaceStats;
 use slotkv_core::CmdError;
 use std::fmt::Write;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
@@ -34,7 +34,18 @@ pub struct ClientInfo {
     pub killed: AtomicBool,
     /// Wakes the connection when `killed` is set.
     pub kill: Notify,
+    /// Waiting in a blocking command.
+    pub blocked: AtomicBool,
+    /// CLIENT UNBLOCK asked it to stop waiting: [`UNBLOCK_TIMEOUT`] or [`UNBLOCK_ERROR`].
+    pub unblock: AtomicU8,
+    /// Wakes a blocked connection: a key it waits on was written, or CLIENT UNBLOCK.
+    pub wake: Notify,
 }
+
+/// CLIENT UNBLOCK ... TIMEOUT: answer as if the timeout passed.
+pub const UNBLOCK_TIMEOUT: u8 = 1;
+/// CLIENT UNBLOCK ... ERROR: answer with an error.
+pub const UNBLOCK_ERROR: u8 = 2;
 
 /// The string parts of [`ClientInfo`].
 #[derive(Default)]
@@ -60,6 +71,9 @@ impl ClientInfo {
             text: Mutex::new(ClientText::default()),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            blocked: AtomicBool::new(false),
+            unblock: AtomicU8::new(0),
+            wake: Notify::new(),
         }
     }
 
@@ -72,13 +86,14 @@ impl ClientInfo {
     fn line(&self, now: u64) -> String {
         let t = self.text.lock().unwrap_or_else(|p| p.into_inner());
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
             self.id,
             self.addr,
             self.laddr,
             t.name,
             now.saturating_sub(self.created_ms) / 1000,
             now.saturating_sub(self.last_ms.load(Ordering::Relaxed)) / 1000,
+            if self.blocked.load(Ordering::Relaxed) { "b" } else { "N" },
             self.db.load(Ordering::Relaxed),
             t.last_cmd.map_or("NULL".to_string(), |c| slotkv_core::commands::full_name(c.parent, c.spec)),
             if self.resp3.load(Ordering::Relaxed) { 3 } else { 2 },
@@ -123,6 +138,18 @@ impl Host for ServerHost<'_> {
         let mut v: Vec<&Arc<ClientInfo>> = clients.values().filter(|c| c.matches(filter, now)).collect();
         v.sort_by_key(|c| c.id);
         v.iter().map(|c| c.line(now)).collect()
+    }
+
+    fn client_unblock(&mut self, id: u64, error: bool) -> bool {
+        let clients = self.shared.clients.lock().unwrap_or_else(|p| p.into_inner());
+        match clients.get(&id) {
+            Some(c) if c.blocked.load(Ordering::SeqCst) => {
+                c.unblock.store(if error { UNBLOCK_ERROR } else { UNBLOCK_TIMEOUT }, Ordering::SeqCst);
+                c.wake.notify_one();
+                true
+            }
+            _ => false,
+        }
     }
 
     fn client_kill(&mut self, filter: &ClientFilter) -> usize {
@@ -176,9 +203,10 @@ impl Host for ServerHost<'_> {
             "clients" => {
                 let _ = write!(
                     o,
-                    "# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
+                    "# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:{}\r\n",
                     s.connected.load(Ordering::Relaxed),
-                    cfg.get("maxclients")
+                    cfg.get("maxclients"),
+                    s.blocked.load(Ordering::Relaxed)
                 );
             }
             "memory" => {

@@ -119,6 +119,8 @@ pub struct Shared {
     pub next_client_id: AtomicU64,
     /// Connected clients.
     pub connected: AtomicUsize,
+    /// Clients waiting in a blocking command.
+    pub blocked: AtomicUsize,
     /// Configuration values every request reads.
     pub hot: HotConfig,
     /// Unix ms at start.
@@ -134,6 +136,16 @@ impl Shared {
     /// Asks every task to stop.
     pub fn request_shutdown(&self) {
         let _ = self.shutdown.send(true);
+    }
+
+    /// Wakes the blocked clients in `ids` (each retries its command) and clears `ids`.
+    pub fn wake(&self, ids: &mut Vec<u64>) {
+        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids.drain(..) {
+            if let Some(c) = clients.get(&id) {
+                c.wake.notify_one();
+            }
+        }
     }
 
     /// True once shutdown was requested.
@@ -180,6 +192,7 @@ impl Server {
             stats: Stats::default(),
             next_client_id: AtomicU64::new(1),
             connected: AtomicUsize::new(0),
+            blocked: AtomicUsize::new(0),
             started_ms: now_ms(),
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
             port: bound_port,

@@ -12,7 +12,7 @@
 // Hot path: every command.
 
 use slotkv_core::commands::{flags, Resolved};
-use slotkv_core::exec::{execute, ClientState, ExecCtx, Host};
+use slotkv_core::exec::{execute, unblock, unwatch_all, ClientState, ExecCtx, Host};
 use slotkv_core::resp::request::Args;
 use slotkv_core::{key_slot, Data, Keyspace, ReplyBuf, SLOTS};
 use std::sync::{Mutex, MutexGuard};
@@ -63,7 +63,10 @@ impl Shards {
         self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `cmd`, holding the shards it needs.
+    /// Runs `cmd`, holding the shards it needs; returns the changes it made.
+    /// Clients blocked on keys it wrote are appended to `wake`, to be woken
+    /// once the locks are released.
+    #[allow(clippy::too_many_arguments)]
     pub fn run(
         &self,
         cmd: Resolved,
@@ -72,42 +75,73 @@ impl Shards {
         host: &mut dyn Host,
         out: &mut ReplyBuf,
         now: u64,
+        wake: &mut Vec<u64>,
     ) -> u64 {
         let spec = cmd.spec;
         let databases = self.databases;
-        let make =
-            |parts, client, host, out| ExecCtx { data: Data::new(parts), client, host, out, now, dirty: 0, databases };
+        let mut go = |parts, client, host, out| {
+            let mut ctx = ExecCtx::new(Data::new(parts), client, host, out, now, databases);
+            ctx.may_block = true;
+            execute(&mut ctx, cmd, args);
+            for p in ctx.data.shards() {
+                p.take_ready(wake);
+            }
+            ctx.dirty
+        };
         if spec.has(flags::KEYSPACE) {
             let mut guards: Vec<_> = (0..self.shards.len()).map(|i| self.lock(i)).collect();
             let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
-            let mut ctx = make(&mut parts[..], client, host, out);
-            execute(&mut ctx, cmd, args);
-            return ctx.dirty;
+            return go(&mut parts[..], client, host, out);
         }
         let mut keys = spec.key_indexes(&args);
         let Some(first) = keys.next() else {
-            let mut ctx = make(&mut [], client, host, out);
-            execute(&mut ctx, cmd, args);
-            return ctx.dirty;
+            return go(&mut [], client, host, out);
         };
         let s0 = self.shard_of(key_slot(args.get(first)) as usize);
         let mut more: Vec<usize> =
             keys.map(|i| self.shard_of(key_slot(args.get(i)) as usize)).filter(|&s| s != s0).collect();
         if more.is_empty() {
             let mut g = self.lock(s0);
-            let mut parts = [&mut *g];
-            let mut ctx = make(&mut parts[..], client, host, out);
-            execute(&mut ctx, cmd, args);
-            return ctx.dirty;
+            return go(&mut [&mut *g], client, host, out);
         }
         more.push(s0);
         more.sort_unstable();
         more.dedup();
         let mut guards: Vec<_> = more.iter().map(|&i| self.lock(i)).collect();
         let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
-        let mut ctx = make(&mut parts[..], client, host, out);
-        execute(&mut ctx, cmd, args);
-        ctx.dirty
+        go(&mut parts[..], client, host, out)
+    }
+
+    /// Takes `client` out of every line it waits in (timeout, CLIENT UNBLOCK).
+    /// Clients that move up a line are appended to `wake`.
+    pub fn release_wait(&self, client: &mut ClientState, wake: &mut Vec<u64>) {
+        let Some(b) = client.blocked.as_ref() else { return };
+        let mut held: Vec<usize> = b.keys.iter().map(|k| self.shard_of(key_slot(k) as usize)).collect();
+        held.sort_unstable();
+        held.dedup();
+        let mut guards: Vec<_> = held.iter().map(|&i| self.lock(i)).collect();
+        let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
+        let mut data = Data::new(&mut parts[..]);
+        unblock(&mut data, client);
+        for p in data.shards() {
+            p.take_ready(wake);
+        }
+    }
+
+    /// Takes `client` out of every line it waits in and forgets the keys it
+    /// WATCHes (on disconnection). Clients that move up a line are appended to `wake`.
+    pub fn release(&self, client: &mut ClientState, wake: &mut Vec<u64>) {
+        if client.blocked.is_none() && client.watching.is_empty() {
+            return;
+        }
+        let mut guards: Vec<_> = (0..self.shards.len()).map(|i| self.lock(i)).collect();
+        let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
+        let mut data = Data::new(&mut parts[..]);
+        unblock(&mut data, client);
+        unwatch_all(&mut data, client);
+        for p in data.shards() {
+            p.take_ready(wake);
+        }
     }
 
     /// One active-expiry step over every shard; returns the keys removed.

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod blocking;
 mod config;
 mod keyspace;
 mod lifecycle;
