@@ -7,6 +7,7 @@
 //! ([`crate::commands::resolve`], done by the caller before it locks shards), then
 //! authentication, then the handler.
 
+use crate::commands::pubsub::{ChannelKind, Subscriptions};
 use crate::commands::{flags, Resolved};
 use crate::error::CmdError;
 use crate::keyspace::Data;
@@ -40,6 +41,8 @@ pub struct ClientState {
     pub watching: Vec<WatchedKey>,
     /// The blocking command this client waits in, if any.
     pub blocked: Option<Blocked>,
+    /// Pub/Sub subscriptions.
+    pub subscriptions: Subscriptions,
 }
 
 /// A key one client WATCHes.
@@ -85,6 +88,7 @@ impl ClientState {
             multi_error: false,
             watching: Vec::new(),
             blocked: None,
+            subscriptions: Subscriptions::default(),
         }
     }
 }
@@ -139,6 +143,28 @@ pub trait Host {
     fn shutdown(&mut self, save: Option<bool>) -> Result<(), CmdError>;
     /// Unix time in microseconds (TIME).
     fn now_micros(&self) -> u64;
+    /// Adds (or removes) the calling client to the subscribers of `channel`.
+    fn pubsub_register(&mut self, kind: ChannelKind, channel: &[u8], subscribe: bool);
+    /// Delivers `payload` to the subscribers of `channel` (and, for
+    /// [`ChannelKind::Channel`], of the patterns matching it).
+    fn publish(&mut self, kind: ChannelKind, channel: &[u8], payload: &[u8]) -> Published;
+    /// Channels (or shard channels) with subscribers, matching `pattern` if given.
+    fn pubsub_channels(&self, kind: ChannelKind, pattern: Option<&[u8]>) -> Vec<Vec<u8>>;
+    /// Subscribers of one channel (patterns not counted).
+    fn pubsub_numsub(&self, kind: ChannelKind, channel: &[u8]) -> usize;
+    /// Patterns with subscribers.
+    fn pubsub_numpat(&self) -> usize;
+}
+
+/// The outcome of a PUBLISH.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Deliveries made (one per matching channel or pattern subscription).
+    pub receivers: usize,
+    /// Deliveries due to the publisher itself: `None` for its channel
+    /// subscription, the pattern for each pattern subscription. The command
+    /// writes these into its own output.
+    pub to_self: Vec<Option<Vec<u8>>>,
 }
 
 /// Everything a handler works with.
@@ -253,6 +279,10 @@ pub fn unwatch_all(data: &mut Data<'_>, client: &mut ClientState) {
     }
 }
 
+/// The commands a RESP2 client may send while it has subscriptions.
+const SUBSCRIBED_MODE: &[&str] =
+    &["subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "ping", "quit", "reset"];
+
 /// The first step for every request, before any shard is locked: a lookup
 /// error is answered here, and inside MULTI a command is queued (answered
 /// `+QUEUED`) rather than run, with Redis's refusals (NOAUTH, commands not
@@ -280,6 +310,19 @@ pub fn admit(
         }
         Ok(cmd) => cmd,
     };
+    if !client.resp3 && client.subscriptions.any() && client.authenticated {
+        let top = cmd.parent.unwrap_or(cmd.spec);
+        if !SUBSCRIBED_MODE.contains(&top.name) {
+            if client.multi.is_some() {
+                client.multi_error = true;
+            }
+            out.error(&format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                crate::commands::full_name(cmd.parent, cmd.spec)
+            ));
+            return None;
+        }
+    }
     let Some(queue) = client.multi.as_mut() else { return Some(cmd) };
     let top = cmd.parent.unwrap_or(cmd.spec);
     if top.has(flags::RUNS_IN_MULTI) {

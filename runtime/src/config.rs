@@ -21,6 +21,9 @@ enum Kind {
     Str,
     /// Words separated by spaces (`bind`, `save`).
     Words,
+    /// `client-output-buffer-limit`: `class hard soft seconds` groups; the
+    /// classes given replace theirs, the others keep their values.
+    OutputLimits,
 }
 
 struct Directive {
@@ -61,6 +64,12 @@ const DIRECTIVES: &[Directive] = &[
     d("cluster-config-file", Kind::Str, "nodes.conf", false),
     d("cluster-node-timeout", Kind::Int(1, i64::MAX), "15000", true),
     d("maxmemory", Kind::Memory, "0", true),
+    d(
+        "client-output-buffer-limit",
+        Kind::OutputLimits,
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        true,
+    ),
     d(
         "maxmemory-policy",
         Kind::Enum(&[
@@ -129,7 +138,7 @@ pub fn parse_memory(v: &str) -> Option<i64> {
     None
 }
 
-fn normalise(d: &Directive, value: &str) -> std::result::Result<String, String> {
+fn normalise(d: &Directive, value: &str, current: &str) -> std::result::Result<String, String> {
     match d.kind {
         Kind::Int(lo, hi) => match value.parse::<i64>() {
             Ok(n) if n >= lo && n <= hi => Ok(n.to_string()),
@@ -153,7 +162,53 @@ fn normalise(d: &Directive, value: &str) -> std::result::Result<String, String> 
         }
         Kind::Str => Ok(value.to_string()),
         Kind::Words => Ok(value.split_whitespace().collect::<Vec<_>>().join(" ")),
+        Kind::OutputLimits => merge_output_limits(current, value),
     }
+}
+
+/// Applies `class hard soft seconds` groups to the current limits.
+fn merge_output_limits(current: &str, value: &str) -> std::result::Result<String, String> {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if words.is_empty() || !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut classes: Vec<Vec<String>> = current
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.iter().map(|w| w.to_string()).collect())
+        .collect();
+    for g in words.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => "normal",
+            "slave" | "replica" => "slave",
+            "pubsub" => "pubsub",
+            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+        };
+        let hard = parse_memory(g[1]);
+        let soft = parse_memory(g[2]);
+        let secs = g[3].parse::<u64>().ok();
+        let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
+            return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
+        };
+        let group = vec![class.to_string(), hard.to_string(), soft.to_string(), secs.to_string()];
+        match classes.iter_mut().find(|c| c[0] == class) {
+            Some(c) => *c = group,
+            None => classes.push(group),
+        }
+    }
+    Ok(classes.into_iter().flatten().collect::<Vec<_>>().join(" "))
+}
+
+/// The `(hard, soft, soft seconds)` limits of one client class from a
+/// normalised `client-output-buffer-limit` value; 0 means no limit.
+pub fn output_limits(value: &str, class: &str) -> (u64, u64, u64) {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    words
+        .chunks(4)
+        .find(|c| c.len() == 4 && c[0] == class)
+        .map(|c| (c[1].parse().unwrap_or(0), c[2].parse().unwrap_or(0), c[3].parse().unwrap_or(0)))
+        .unwrap_or((0, 0, 0))
 }
 
 impl Config {
@@ -208,7 +263,7 @@ impl Config {
 
     fn set_directive(&mut self, name: &str, value: &str) -> std::result::Result<(), String> {
         let d = find(name).ok_or_else(|| format!("unknown directive '{name}'"))?;
-        let v = normalise(d, value)?;
+        let v = normalise(d, value, self.get(d.name))?;
         self.values.insert(d.name, v);
         Ok(())
     }
@@ -267,7 +322,7 @@ impl Config {
                 }
                 None => return Err(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")),
             };
-            let val = normalise(d, &String::from_utf8_lossy(v))
+            let val = normalise(d, &String::from_utf8_lossy(v), self.get(d.name))
                 .map_err(|e| format!("ERR CONFIG SET failed (possibly related to argument '{}') - {e}", d.name))?;
             staged.push((d.name, val));
         }
@@ -309,6 +364,18 @@ mod tests {
         assert_eq!(parse_memory("42"), Some(42));
         assert_eq!(parse_memory("x"), None);
         assert_eq!(parse_memory("-1"), None);
+    }
+
+    #[test]
+    fn output_buffer_limits_merge_per_class() {
+        let mut c = Config::default();
+        c.set_runtime(&[(b"client-output-buffer-limit", b"pubsub 1mb 512kb 10")]).unwrap();
+        let v = c.get("client-output-buffer-limit").to_string();
+        assert_eq!(v, "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 10");
+        assert_eq!(output_limits(&v, "pubsub"), (1_048_576, 524_288, 10));
+        assert!(c.set_runtime(&[(b"client-output-buffer-limit", b"pubsub 1mb")]).is_err());
+        assert!(c.set_runtime(&[(b"client-output-buffer-limit", b"nobody 1 1 1")]).is_err());
+        assert_eq!(c.get("client-output-buffer-limit"), v, "unchanged after errors");
     }
 
     #[test]

@@ -122,6 +122,13 @@ pub(crate) const SPECS: &[CommandSpec] = &[
 ];
 
 fn ping(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    if !ctx.client.resp3 && ctx.client.subscriptions.any() && args.len() <= 2 {
+        // In subscribed mode a RESP2 reply must look like a message.
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return Ok(());
+    }
     match args.len() {
         1 => ctx.out.simple(b"PONG"),
         2 => ctx.out.bulk(args.get(1)),
@@ -169,6 +176,7 @@ fn reset(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.client.multi = None;
     ctx.client.multi_error = false;
     crate::exec::unwatch_all(&mut ctx.data, ctx.client);
+    super::pubsub::unsubscribe_all(ctx);
     ctx.client.authenticated = ctx.host.requirepass().is_none();
     ctx.host.client_updated(ctx.client);
     ctx.out.resp3 = false;

@@ -15,6 +15,7 @@ mod hashes;
 mod introspection;
 mod keys;
 mod lists;
+pub mod pubsub;
 mod server;
 mod sets;
 mod strings;
@@ -39,6 +40,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     sets::SPECS,
     zsets::SPECS,
     transactions::SPECS,
+    pubsub::SPECS,
     cluster::SPECS,
     introspection::SPECS,
 ];

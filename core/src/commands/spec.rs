@@ -103,6 +103,8 @@ pub enum Group {
     Cluster,
     /// Transactions.
     Transactions,
+    /// Pub/Sub.
+    PubSub,
 }
 
 impl Group {
@@ -120,6 +122,7 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::Cluster => "cluster",
             Group::Transactions => "transactions",
+            Group::PubSub => "pubsub",
         }
     }
 
@@ -135,7 +138,8 @@ impl Group {
             Group::SortedSet => Some("@sortedset"),
             Group::Bitmap => Some("@bitmap"),
             Group::Transactions => Some("@transaction"),
-            Group::Server | Group::Cluster => None,
+            // Pub/Sub's category comes from the pubsub flag.
+            Group::Server | Group::Cluster | Group::PubSub => None,
         }
     }
 }

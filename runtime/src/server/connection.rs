@@ -4,8 +4,10 @@
 // Hot path: every request.
 
 use super::host::{ClientInfo, ServerHost, UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
+use super::pubsub::Delivery;
 use super::{now_ms, Shared};
 use bytes::{Buf, BytesMut};
+use slotkv_core::commands::pubsub::write_message;
 use slotkv_core::commands::resolve;
 use slotkv_core::resp::request::RequestLimits;
 use slotkv_core::rng::Rng;
@@ -32,7 +34,8 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     }
     let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
     let local = stream.local_addr().unwrap_or(peer);
-    let info = Arc::new(ClientInfo::new(id, peer, local));
+    let (mailbox, messages) = tokio::sync::mpsc::unbounded_channel();
+    let info = Arc::new(ClientInfo::new(id, peer, local, mailbox));
     shared.clients.lock().unwrap_or_else(|p| p.into_inner()).insert(id, info.clone());
     shared.stats.connections.fetch_add(1, Ordering::Relaxed);
     debug!("client {id} connected from {peer}");
@@ -41,7 +44,7 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
         info.kill();
     }
 
-    let result = run(&mut stream, &shared, &info).await;
+    let result = run(&mut stream, &shared, &info, messages).await;
     if let Err(e) = result {
         debug!("client {id}: {e}");
     }
@@ -51,11 +54,17 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     debug!("client {id} closed");
 }
 
-async fn run(stream: &mut TcpStream, shared: &Arc<Shared>, info: &Arc<ClientInfo>) -> std::io::Result<()> {
+async fn run(
+    stream: &mut TcpStream,
+    shared: &Arc<Shared>,
+    info: &Arc<ClientInfo>,
+    messages: Mailbox,
+) -> std::io::Result<()> {
     let mut client = ClientState::new(info.id, shared.hot.auth_required.load(Ordering::Relaxed));
-    let result = serve_requests(stream, shared, info, &mut client).await;
-    // Leave every line this client waits in and forget its WATCHed keys,
-    // however the connection ended.
+    let result = serve_requests(stream, shared, info, &mut client, messages).await;
+    // Leave every line this client waits in, forget its WATCHed keys and its
+    // subscriptions, however the connection ended.
+    shared.pubsub.forget(info, &client.subscriptions);
     let mut wake = Vec::new();
     shared.shards.release(&mut client, &mut wake);
     shared.wake(&mut wake);
@@ -67,6 +76,7 @@ async fn serve_requests(
     shared: &Arc<Shared>,
     info: &Arc<ClientInfo>,
     client: &mut ClientState,
+    mut messages: Mailbox,
 ) -> std::io::Result<()> {
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut out = ReplyBuf::new(false);
@@ -80,12 +90,25 @@ async fn serve_requests(
     tokio::pin!(killed);
     loop {
         let idle = shared.hot.timeout.load(Ordering::Relaxed);
+        // Subscribers also wait for messages; the mailbox is polled only then,
+        // as polling costs a registration per read.
+        let listening = client.subscriptions.any() || info.queued.load(Ordering::Relaxed) > 0;
         let n = tokio::select! {
             r = stream.read_buf(&mut buf) => r?,
             _ = &mut killed => return Ok(()),
             // A timer only when idle clients are to be closed: it costs a timer
             // registration per read.
-            _ = tokio::time::sleep(Duration::from_secs(idle)), if idle > 0 => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_secs(idle)), if idle > 0 && !listening => return Ok(()),
+            Some(first) = messages.recv(), if listening => {
+                deliver(first, &mut messages, info, client.resp3, &mut out);
+                tokio::select! {
+                    r = write_out(stream, &mut out, shared, info.id) => r?,
+                    // A subscriber that stops reading is closed when it passes
+                    // its output limit, even while this write waits.
+                    _ = &mut killed => return Ok(()),
+                }
+                continue;
+            }
         };
         if n == 0 {
             return Ok(());
@@ -169,6 +192,20 @@ async fn serve_requests(
             tracing::warn!("closing client {} that reached max query buffer length", info.id);
             return Ok(());
         }
+    }
+}
+
+/// The receiving end of a connection's Pub/Sub mailbox.
+type Mailbox = tokio::sync::mpsc::UnboundedReceiver<Delivery>;
+
+/// Writes `first` and every other message already queued into `out`.
+fn deliver(first: Delivery, messages: &mut Mailbox, info: &ClientInfo, resp3: bool, out: &mut ReplyBuf) {
+    out.resp3 = resp3;
+    let mut next = Some(first);
+    while let Some(d) = next {
+        write_message(out, d.kind, d.pattern.as_deref(), &d.channel, &d.payload);
+        info.queued.fetch_sub(d.size(), Ordering::Relaxed);
+        next = if out.len() < FLUSH_THRESHOLD { messages.try_recv().ok() } else { None };
     }
 }
 

@@ -1,7 +1,10 @@
 //! The server's side of [`Host`]: what core commands need from the process,
 //! such as the list of clients, INFO sections and the configuration.
 
+use super::pubsub::{Delivery, OutputLimit};
 use super::{now_ms, Shared};
+use slotkv_core::commands::pubsub::ChannelKind;
+use slotkv_core::exec::Published;
 use slotkv_core::exec::{ClientFilter, ClientState, Host};
 use slotkv_core::keyspace::KeyspaceStats;
 use slotkv_core::CmdError;
@@ -9,7 +12,7 @@ use std::fmt::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 /// What CLIENT LIST shows of one connection; shared between the connection and
 /// the registry.
@@ -40,6 +43,14 @@ pub struct ClientInfo {
     pub unblock: AtomicU8,
     /// Wakes a blocked connection: a key it waits on was written, or CLIENT UNBLOCK.
     pub wake: Notify,
+    /// Pub/Sub messages on their way to this connection.
+    pub mailbox: mpsc::UnboundedSender<Delivery>,
+    /// Bytes queued in `mailbox`.
+    pub queued: AtomicUsize,
+    /// Unix ms since `queued` is over the soft output limit (0: it is not).
+    pub soft_since: AtomicU64,
+    /// Channel, pattern and shard channel subscriptions (CLIENT LIST).
+    pub subs: [AtomicUsize; 3],
 }
 
 /// CLIENT UNBLOCK ... TIMEOUT: answer as if the timeout passed.
@@ -58,7 +69,7 @@ pub struct ClientText {
 
 impl ClientInfo {
     /// A new client entry.
-    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr) -> Self {
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, mailbox: mpsc::UnboundedSender<Delivery>) -> Self {
         let now = now_ms();
         ClientInfo {
             id,
@@ -74,7 +85,16 @@ impl ClientInfo {
             blocked: AtomicBool::new(false),
             unblock: AtomicU8::new(0),
             wake: Notify::new(),
+            mailbox,
+            queued: AtomicUsize::new(0),
+            soft_since: AtomicU64::new(0),
+            subs: Default::default(),
         }
+    }
+
+    /// True if subscribed to any channel.
+    pub fn subscribed(&self) -> bool {
+        self.subs.iter().any(|s| s.load(Ordering::Relaxed) > 0)
     }
 
     /// Asks the connection to close.
@@ -86,15 +106,24 @@ impl ClientInfo {
     fn line(&self, now: u64) -> String {
         let t = self.text.lock().unwrap_or_else(|p| p.into_inner());
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
             self.id,
             self.addr,
             self.laddr,
             t.name,
             now.saturating_sub(self.created_ms) / 1000,
             now.saturating_sub(self.last_ms.load(Ordering::Relaxed)) / 1000,
-            if self.blocked.load(Ordering::Relaxed) { "b" } else { "N" },
+            if self.blocked.load(Ordering::Relaxed) {
+                "b"
+            } else if self.subscribed() {
+                "P"
+            } else {
+                "N"
+            },
             self.db.load(Ordering::Relaxed),
+            self.subs[0].load(Ordering::Relaxed),
+            self.subs[1].load(Ordering::Relaxed),
+            self.subs[2].load(Ordering::Relaxed),
             t.last_cmd.map_or("NULL".to_string(), |c| slotkv_core::commands::full_name(c.parent, c.spec)),
             if self.resp3.load(Ordering::Relaxed) { 3 } else { 2 },
         )
@@ -104,7 +133,7 @@ impl ClientInfo {
         f.ids.as_ref().is_none_or(|ids| ids.contains(&self.id))
             && f.addr.as_ref().is_none_or(|a| *a == self.addr.to_string())
             && f.laddr.as_ref().is_none_or(|a| *a == self.laddr.to_string())
-            && f.kind.as_ref().is_none_or(|k| k == "normal")
+            && f.kind.as_ref().is_none_or(|k| k == if self.subscribed() { "pubsub" } else { "normal" })
             && f.user.as_ref().is_none_or(|u| u == "default")
             && f.skip != Some(self.id)
             && f.max_age.is_none_or(|a| now.saturating_sub(self.created_ms) / 1000 >= a)
@@ -173,6 +202,36 @@ impl Host for ServerHost<'_> {
         if client.current.is_some() {
             t.last_cmd = client.current;
         }
+        let s = &client.subscriptions;
+        for (slot, n) in self.me.subs.iter().zip([s.channels.len(), s.patterns.len(), s.shard.len()]) {
+            slot.store(n, Ordering::Relaxed);
+        }
+    }
+
+    fn pubsub_register(&mut self, kind: ChannelKind, channel: &[u8], subscribe: bool) {
+        self.shared.pubsub.register(kind, channel, self.me, subscribe);
+    }
+
+    fn publish(&mut self, kind: ChannelKind, channel: &[u8], payload: &[u8]) -> Published {
+        let h = &self.shared.hot;
+        let limit = OutputLimit {
+            hard: h.pubsub_limit[0].load(Ordering::Relaxed),
+            soft: h.pubsub_limit[1].load(Ordering::Relaxed),
+            soft_secs: h.pubsub_limit[2].load(Ordering::Relaxed),
+        };
+        self.shared.pubsub.publish(kind, channel, payload, self.me.id, limit)
+    }
+
+    fn pubsub_channels(&self, kind: ChannelKind, pattern: Option<&[u8]>) -> Vec<Vec<u8>> {
+        self.shared.pubsub.channels(kind, pattern)
+    }
+
+    fn pubsub_numsub(&self, kind: ChannelKind, channel: &[u8]) -> usize {
+        self.shared.pubsub.numsub(kind, channel)
+    }
+
+    fn pubsub_numpat(&self) -> usize {
+        self.shared.pubsub.numpat()
     }
 
     fn info_section(&self, name: &str, ks: &KeyspaceStats) -> Option<String> {

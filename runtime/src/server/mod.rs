@@ -8,6 +8,7 @@
 
 pub mod connection;
 pub mod host;
+pub mod pubsub;
 pub mod shards;
 
 use crate::config::Config;
@@ -82,6 +83,8 @@ pub struct HotConfig {
     pub timeout: AtomicU64,
     /// `client-query-buffer-limit`.
     pub query_limit: AtomicUsize,
+    /// `client-output-buffer-limit pubsub`: hard, soft, soft seconds.
+    pub pubsub_limit: [AtomicU64; 3],
 }
 
 impl HotConfig {
@@ -91,6 +94,7 @@ impl HotConfig {
             auth_required: AtomicBool::new(false),
             timeout: AtomicU64::new(0),
             query_limit: AtomicUsize::new(0),
+            pubsub_limit: Default::default(),
         };
         h.refresh(c);
         h
@@ -102,6 +106,10 @@ impl HotConfig {
         self.auth_required.store(!c.get("requirepass").is_empty(), Ordering::Relaxed);
         self.timeout.store(c.get_i64("timeout") as u64, Ordering::Relaxed);
         self.query_limit.store(c.get_i64("client-query-buffer-limit") as usize, Ordering::Relaxed);
+        let (hard, soft, secs) = crate::config::output_limits(c.get("client-output-buffer-limit"), "pubsub");
+        for (slot, v) in self.pubsub_limit.iter().zip([hard, soft, secs]) {
+            slot.store(v, Ordering::Relaxed);
+        }
     }
 }
 
@@ -121,6 +129,8 @@ pub struct Shared {
     pub connected: AtomicUsize,
     /// Clients waiting in a blocking command.
     pub blocked: AtomicUsize,
+    /// Pub/Sub subscriptions.
+    pub pubsub: pubsub::PubSub,
     /// Configuration values every request reads.
     pub hot: HotConfig,
     /// Unix ms at start.
@@ -193,6 +203,7 @@ impl Server {
             next_client_id: AtomicU64::new(1),
             connected: AtomicUsize::new(0),
             blocked: AtomicUsize::new(0),
+            pubsub: pubsub::PubSub::default(),
             started_ms: now_ms(),
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
             port: bound_port,

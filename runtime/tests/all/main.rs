@@ -8,3 +8,4 @@ mod config;
 mod keyspace;
 mod lifecycle;
 mod protocol;
+mod pubsub;
