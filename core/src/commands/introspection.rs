@@ -50,14 +50,14 @@ fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec)
     out.bulk(super::full_name(parent, c).as_bytes());
     out.int(c.arity as i64);
     let mut names: Vec<&str> = flags::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
-    if c.keys.numkeys_at > 0 {
+    if c.keys.movable() {
         names.push("movablekeys");
     }
     out.set(names.len());
     for n in names {
         out.simple(n.as_bytes());
     }
-    let KeyPos { first, last, step, numkeys_at } = c.keys;
+    let KeyPos { first, last, step, numkeys_at, streams_from } = c.keys;
     out.int(first as i64);
     out.int(last as i64);
     out.int(step as i64);
@@ -75,11 +75,31 @@ fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec)
     let specs: &[KeySpec] = if !c.key_specs.is_empty() {
         c.key_specs
     } else if numkeys_at > 0 && first == 0 {
-        derived = [KeySpec { begin: numkeys_at, lastkey: 0, step: 1, flags: c.key_flags, notes: None, keynum: true }];
+        derived = [KeySpec {
+            begin: numkeys_at,
+            lastkey: 0,
+            step: 1,
+            flags: c.key_flags,
+            notes: None,
+            keynum: true,
+            keyword: None,
+        }];
+        &derived
+    } else if streams_from > 0 {
+        derived = [KeySpec {
+            begin: streams_from,
+            lastkey: -1,
+            step: 1,
+            flags: c.key_flags,
+            notes: None,
+            keynum: false,
+            keyword: Some("STREAMS"),
+        }];
         &derived
     } else if first > 0 {
         let lastkey = if last < 0 { last } else { last - first };
-        derived = [KeySpec { begin: first, lastkey, step, flags: c.key_flags, notes: None, keynum: false }];
+        derived =
+            [KeySpec { begin: first, lastkey, step, flags: c.key_flags, notes: None, keynum: false, keyword: None }];
         &derived
     } else {
         &[]
@@ -88,7 +108,12 @@ fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec)
     for ks in specs {
         key_spec(out, ks);
     }
-    out.set(c.subcommands.len());
+    // Redis answers an empty set for no subcommands, an array otherwise.
+    if c.subcommands.is_empty() {
+        out.set(0);
+    } else {
+        out.array(c.subcommands.len());
+    }
     for s in c.subcommands {
         info_entry(out, Some(c), s);
     }
@@ -108,11 +133,21 @@ fn key_spec(out: &mut ReplyBuf, ks: &KeySpec) {
     out.bulk(b"begin_search");
     out.map(2);
     out.bulk(b"type");
-    out.bulk(b"index");
-    out.bulk(b"spec");
-    out.map(1);
-    out.bulk(b"index");
-    out.int(ks.begin as i64);
+    if let Some(kw) = ks.keyword {
+        out.bulk(b"keyword");
+        out.bulk(b"spec");
+        out.map(2);
+        out.bulk(b"keyword");
+        out.bulk(kw.as_bytes());
+        out.bulk(b"startfrom");
+        out.int(ks.begin as i64);
+    } else {
+        out.bulk(b"index");
+        out.bulk(b"spec");
+        out.map(1);
+        out.bulk(b"index");
+        out.int(ks.begin as i64);
+    }
     out.bulk(b"find_keys");
     out.map(2);
     out.bulk(b"type");
@@ -137,7 +172,7 @@ fn key_spec(out: &mut ReplyBuf, ks: &KeySpec) {
     out.bulk(b"keystep");
     out.int(ks.step as i64);
     out.bulk(b"limit");
-    out.int(0);
+    out.int(if ks.keyword.is_some() { 2 } else { 0 });
 }
 
 fn all_info(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {

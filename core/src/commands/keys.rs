@@ -76,7 +76,9 @@ fn exists(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn type_(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    let name = ctx.value_mut(args.get(1))?.map_or("none", |v| v.type_name());
+    let (db, now, key) = (ctx.db(), ctx.now, args.get(1));
+    let (ks, slot) = ctx.data.locate(key)?;
+    let name = ks.get(db, slot, key, now).map_or("none", |v| v.type_name());
     ctx.out.simple(name.as_bytes());
     Ok(())
 }
@@ -361,9 +363,11 @@ fn copy(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn dump(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    let payload = ctx.value_mut(args.get(1))?.map(|v| crate::rdb::dump(v));
-    match payload {
-        Some(p) => ctx.out.bulk(&p),
+    let (db, now, key) = (ctx.db(), ctx.now, args.get(1));
+    let (ks, slot) = ctx.data.locate(key)?;
+    match ks.get(db, slot, key, now).map(crate::rdb::dump) {
+        Some(Some(p)) => ctx.out.bulk(&p),
+        Some(None) => return Err(CmdError::msg("ERR DUMP of stream keys is not supported by slotkv")),
         None => ctx.out.null(),
     }
     Ok(())
@@ -428,7 +432,9 @@ fn restore(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn object_encoding(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
-    match ctx.value_mut(args.get(2))?.map(|v| v.encoding()) {
+    let (db, now, key) = (ctx.db(), ctx.now, args.get(2));
+    let (ks, slot) = ctx.data.locate(key)?;
+    match ks.get(db, slot, key, now).map(|v| v.encoding()) {
         Some(e) => ctx.out.bulk(e.as_bytes()),
         None => ctx.out.null(),
     }

@@ -18,6 +18,7 @@ mod lists;
 pub mod pubsub;
 mod server;
 mod sets;
+mod streams;
 mod strings;
 mod transactions;
 mod zsets;
@@ -41,6 +42,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     zsets::SPECS,
     transactions::SPECS,
     pubsub::SPECS,
+    streams::SPECS,
     cluster::SPECS,
     introspection::SPECS,
 ];

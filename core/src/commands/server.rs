@@ -129,6 +129,15 @@ pub(crate) fn container(_ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 
 /// Writes a `<CMD> HELP` reply: a header line, `lines`, and the HELP entry.
 pub(crate) fn help_reply(ctx: &mut ExecCtx<'_>, cmd: &str, lines: &[&str]) {
+    help_lines(ctx, cmd, lines, "    Print this help.");
+}
+
+/// [`help_reply`] for the commands whose HELP entry says "Prints" (XGROUP, XINFO).
+pub(crate) fn help_reply_prints(ctx: &mut ExecCtx<'_>, cmd: &str, lines: &[&str]) {
+    help_lines(ctx, cmd, lines, "    Prints this help.");
+}
+
+fn help_lines(ctx: &mut ExecCtx<'_>, cmd: &str, lines: &[&str], last: &str) {
     let out = &mut *ctx.out;
     out.array(lines.len() + 3);
     out.simple(format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes());
@@ -136,7 +145,7 @@ pub(crate) fn help_reply(ctx: &mut ExecCtx<'_>, cmd: &str, lines: &[&str]) {
         out.simple(l.as_bytes());
     }
     out.simple(b"HELP");
-    out.simple(b"    Print this help.");
+    out.simple(last.as_bytes());
 }
 
 const DEFAULT_SECTIONS: &[&str] = &[

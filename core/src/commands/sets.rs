@@ -15,7 +15,7 @@ use std::collections::HashSet;
 const S: Group = Group::Set;
 const STORE: &[KeySpec] = &[
     KeySpec::at(1, &["RW", "update"]),
-    KeySpec { begin: 2, lastkey: -1, step: 1, flags: &["RO", "access"], notes: None, keynum: false },
+    KeySpec { begin: 2, lastkey: -1, step: 1, flags: &["RO", "access"], notes: None, keynum: false, keyword: None },
 ];
 const ALL_KEYS: KeyPos = KeyPos::ALL;
 

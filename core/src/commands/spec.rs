@@ -105,6 +105,8 @@ pub enum Group {
     Transactions,
     /// Pub/Sub.
     PubSub,
+    /// Streams.
+    Stream,
 }
 
 impl Group {
@@ -123,6 +125,7 @@ impl Group {
             Group::Cluster => "cluster",
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
+            Group::Stream => "stream",
         }
     }
 
@@ -138,6 +141,7 @@ impl Group {
             Group::SortedSet => Some("@sortedset"),
             Group::Bitmap => Some("@bitmap"),
             Group::Transactions => Some("@transaction"),
+            Group::Stream => Some("@stream"),
             // Pub/Sub's category comes from the pubsub flag.
             Group::Server | Group::Cluster | Group::PubSub => None,
         }
@@ -156,23 +160,36 @@ pub struct KeyPos {
     pub step: i32,
     /// When nonzero, the index of a numkeys argument; the keys follow it.
     pub numkeys_at: i32,
+    /// When nonzero, keys follow a `STREAMS` keyword searched from this index,
+    /// and are the first half of the arguments after it (XREAD, XREADGROUP).
+    pub streams_from: i32,
 }
 
 impl KeyPos {
     /// Keys from `first` to `last` (negative: from the end), every `step`.
     pub const fn range(first: i32, last: i32, step: i32) -> KeyPos {
-        KeyPos { first, last, step, numkeys_at: 0 }
+        KeyPos { first, last, step, numkeys_at: 0, streams_from: 0 }
     }
 
     /// Keys counted by the argument at `at` (numkeys), following it; Redis
     /// reports such commands as `movablekeys` with positions 0 0 0.
     pub const fn counted(at: i32) -> KeyPos {
-        KeyPos { first: 0, last: 0, step: 0, numkeys_at: at }
+        KeyPos { first: 0, last: 0, step: 0, numkeys_at: at, streams_from: 0 }
     }
 
     /// A destination key at 1, then keys counted by the argument at 2
     /// (ZUNIONSTORE and friends); positions 1 1 1.
-    pub const DEST_AND_COUNTED: KeyPos = KeyPos { first: 1, last: 1, step: 1, numkeys_at: 2 };
+    pub const DEST_AND_COUNTED: KeyPos = KeyPos { first: 1, last: 1, step: 1, numkeys_at: 2, streams_from: 0 };
+
+    /// Keys after the `STREAMS` keyword, searched from index `from`.
+    pub const fn after_streams(from: i32) -> KeyPos {
+        KeyPos { first: 0, last: 0, step: 0, numkeys_at: 0, streams_from: from }
+    }
+
+    /// True when the keys are found by reading the arguments (numkeys or a keyword).
+    pub fn movable(&self) -> bool {
+        self.numkeys_at > 0 || self.streams_from > 0
+    }
 
     /// No keys.
     pub const NONE: KeyPos = KeyPos::range(0, 0, 0);
@@ -198,12 +215,15 @@ pub struct KeySpec {
     pub notes: Option<&'static str>,
     /// The argument at `begin` counts the keys that follow it (`keynum` search).
     pub keynum: bool,
+    /// Keys follow this keyword, searched from `begin`, and are the first half
+    /// of what follows it (`keyword` search, `limit 2`).
+    pub keyword: Option<&'static str>,
 }
 
 impl KeySpec {
     /// One key at `begin`.
     pub const fn at(begin: i32, flags: &'static [&'static str]) -> KeySpec {
-        KeySpec { begin, lastkey: 0, step: 1, flags, notes: None, keynum: false }
+        KeySpec { begin, lastkey: 0, step: 1, flags, notes: None, keynum: false, keyword: None }
     }
 }
 
@@ -307,7 +327,7 @@ impl CommandSpec {
     /// keys: the handler answers the error before touching keys.
     pub fn key_indexes(&self, args: &crate::resp::request::Args<'_>) -> KeyIndexes {
         let argc = args.len();
-        let KeyPos { first, last, step, numkeys_at } = self.keys;
+        let KeyPos { first, last, step, numkeys_at, streams_from } = self.keys;
         let fixed = if first <= 0 {
             0..0
         } else {
@@ -315,7 +335,13 @@ impl CommandSpec {
             let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
             first..((last + 1).min(argc as i64).max(0) as usize).max(first)
         };
-        let counted = if numkeys_at > 0 {
+        let counted = if streams_from > 0 {
+            let from = (streams_from as usize).min(argc);
+            match (from..argc).find(|&i| args.get(i).eq_ignore_ascii_case(b"streams")) {
+                Some(kw) => kw + 1..kw + 1 + (argc - kw - 1) / 2,
+                None => 0..0,
+            }
+        } else if numkeys_at > 0 {
             let at = numkeys_at as usize;
             match (at < argc).then(|| crate::numeric::parse_i64(args.get(at))).flatten() {
                 Some(n) if n > 0 && (n as u64) < (argc - at) as u64 => at + 1..at + 1 + n as usize,

@@ -20,7 +20,7 @@ const RO: &[&str] = &["RO", "access"];
 /// ZUNIONSTORE and friends: the destination, then `numkeys` sources.
 const STORE: &[KeySpec] = &[
     KeySpec::at(1, &["OW", "update"]),
-    KeySpec { begin: 2, lastkey: 0, step: 1, flags: &["RO", "access"], notes: None, keynum: true },
+    KeySpec { begin: 2, lastkey: 0, step: 1, flags: &["RO", "access"], notes: None, keynum: true, keyword: None },
 ];
 
 pub(crate) const SPECS: &[CommandSpec] = &[

@@ -2,10 +2,12 @@
 
 pub mod hash;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 pub use hash::HashValue;
 pub use set::SetValue;
+pub use stream::StreamValue;
 pub use zset::ZSetValue;
 
 /// A list: a double-ended queue of byte strings.
@@ -26,6 +28,8 @@ pub enum Value {
     Set(Box<SetValue>),
     /// A sorted set.
     ZSet(Box<ZSetValue>),
+    /// A stream.
+    Stream(Box<StreamValue>),
 }
 
 impl Value {
@@ -37,6 +41,8 @@ impl Value {
             Value::List(l) => l.is_empty(),
             Value::Set(s) => s.is_empty(),
             Value::ZSet(z) => z.is_empty(),
+            // A stream stays when empty: its last id and groups matter.
+            Value::Stream(_) => false,
         }
     }
 
@@ -48,6 +54,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -68,6 +75,7 @@ impl Value {
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
@@ -107,3 +115,4 @@ kind!(HashValue, Hash);
 kind!(ListValue, List);
 kind!(SetValue, Set);
 kind!(ZSetValue, ZSet);
+kind!(StreamValue, Stream);

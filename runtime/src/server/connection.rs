@@ -254,10 +254,15 @@ impl Waiting<'_, '_> {
                     let Ok(cmd) = resolve(&args) else { break self.give_up(out, None) };
                     let mut wake = Vec::new();
                     shared.shards.run(cmd, args, self.client, self.host, out, now_ms(), &mut wake);
+                    // A retry that changed nothing must not wake itself again.
+                    wake.retain(|&id| id != info.id);
                     shared.wake(&mut wake);
                     if self.client.blocked.is_none() {
                         break Some(());
                     }
+                    // Not served: let other tasks of this thread run before
+                    // the next wake-up, however many arrive.
+                    tokio::task::yield_now().await;
                 }
                 _ = &mut sleep, if deadline.is_some() => break self.give_up(out, None),
                 r = self.stream.read_buf(&mut input) => {

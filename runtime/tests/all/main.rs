@@ -9,3 +9,4 @@ mod keyspace;
 mod lifecycle;
 mod protocol;
 mod pubsub;
+mod streams;
