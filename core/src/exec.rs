@@ -348,6 +348,36 @@ pub fn admit(
     None
 }
 
+/// True if `cmd` may grow memory (`denyoom`): refused past `maxmemory`. EXEC
+/// is when a queued command is.
+pub fn grows_memory(client: &ClientState, cmd: Resolved) -> bool {
+    let top = cmd.parent.unwrap_or(cmd.spec);
+    if top.has(flags::DENYOOM) || cmd.spec.has(flags::DENYOOM) {
+        return true;
+    }
+    top.name == "exec"
+        && client.multi.as_ref().is_some_and(|q| {
+            q.iter().any(|argv| crate::commands::resolve(&argv.bind(&[])).is_ok_and(|c| c.spec.has(flags::DENYOOM)))
+        })
+}
+
+/// Refuses `cmd` before it runs (out of memory): an EXEC aborts its
+/// transaction, a command refused while queueing marks the transaction to abort.
+pub fn refuse(client: &mut ClientState, cmd: Resolved, e: CmdError, out: &mut ReplyBuf) {
+    out.resp3 = client.resp3;
+    if cmd.parent.is_none() && cmd.spec.name == "exec" && client.multi.is_some() {
+        exec_abort(client, out, e);
+        return;
+    }
+    if client.multi.is_some() {
+        client.multi_error = true;
+    }
+    out.error(&e.text());
+}
+
+/// The error for a command refused past `maxmemory`.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
 /// A refused EXEC ends the transaction and says why, as Redis does.
 fn exec_abort(client: &mut ClientState, out: &mut ReplyBuf, e: CmdError) -> Option<Resolved> {
     client.multi = None;

@@ -4,6 +4,11 @@ use anyhow::Result;
 use slotkv_runtime::{Config, Server};
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc: its statistics give `used_memory` (INFO, maxmemory) the heap's
+/// real size, and it holds up well under many threads.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const USAGE: &str = "\
 Usage: slotkv [CONFIG_FILE] [--directive value ...] [--log-level FILTER]
 

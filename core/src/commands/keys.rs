@@ -50,8 +50,11 @@ pub(crate) const SPECS: &[CommandSpec] = &[
         flags: CONTAINER,
         complexity: "Depends on subcommand.",
         subcommands: &[
-            CommandSpec { tips: &["nondeterministic_output"], ..sub("encoding", 3, READONLY, "Returns the internal encoding of a Redis object.", object_encoding) },
+            CommandSpec { tips: &["nondeterministic_output"], ..sub("idletime", 3, READONLY, "Returns the time since the last access to a Redis object.", object_idletime) },
+            CommandSpec { tips: &["nondeterministic_output"], ..sub("refcount", 3, READONLY, "Returns the reference count of a value of a key.", object_refcount) },
             CommandSpec::keyless("help", 2, LOADING | STALE, G, "Returns helpful text about the different subcommands.", "6.2.0", object_help),
+            CommandSpec { tips: &["nondeterministic_output"], ..sub("encoding", 3, READONLY, "Returns the internal encoding of a Redis object.", object_encoding) },
+            CommandSpec { tips: &["nondeterministic_output"], since: "4.0.0", ..sub("freq", 3, READONLY, "Returns the logarithmic access frequency counter of a Redis object.", object_freq) },
         ],
         ..CommandSpec::keyless("object", -2, 0, G, "A container for object introspection commands.", "2.2.3", super::server::container)
     },
@@ -78,7 +81,7 @@ fn exists(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 fn type_(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let (db, now, key) = (ctx.db(), ctx.now, args.get(1));
     let (ks, slot) = ctx.data.locate(key)?;
-    let name = ks.get(db, slot, key, now).map_or("none", |v| v.type_name());
+    let name = ks.peek(db, slot, key, now).map_or("none", |(v, _)| v.type_name());
     ctx.out.simple(name.as_bytes());
     Ok(())
 }
@@ -353,7 +356,7 @@ fn copy(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         }
         ks.remove(dst_db, slot, dst);
     }
-    ks.insert(dst_db, slot, dst, value, false);
+    ks.insert(dst_db, slot, dst, value, false, now);
     if let Some(at) = expire {
         ks.set_expire(dst_db, slot, dst, at);
     }
@@ -434,21 +437,99 @@ fn restore(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 fn object_encoding(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let (db, now, key) = (ctx.db(), ctx.now, args.get(2));
     let (ks, slot) = ctx.data.locate(key)?;
-    match ks.get(db, slot, key, now).map(|v| v.encoding()) {
+    match ks.peek(db, slot, key, now).map(|(v, _)| v.encoding()) {
         Some(e) => ctx.out.bulk(e.as_bytes()),
         None => ctx.out.null(),
     }
     Ok(())
 }
 
+/// OBJECT REFCOUNT: small integers are shared objects in Redis (an
+/// "infinite" count) unless an LRU/LFU policy needs each key its own object.
+fn object_refcount(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let shared_allowed = {
+        let get = |name: &[u8]| ctx.host.config_get(name).into_iter().next().map(|(_, v)| v).unwrap_or_default();
+        let policy = get(b"maxmemory-policy");
+        get(b"maxmemory") == "0" || !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
+    };
+    let (db, now, key) = (ctx.db(), ctx.now, args.get(2));
+    let (ks, slot) = ctx.data.locate(key)?;
+    let refcount = match ks.peek(db, slot, key, now) {
+        None => {
+            ctx.out.null();
+            return Ok(());
+        }
+        Some((crate::types::Value::Str(s), _))
+            if shared_allowed
+                && s.len() <= 20
+                && crate::numeric::parse_i64(s).is_some_and(|v| (0..10_000).contains(&v)) =>
+        {
+            i32::MAX as i64
+        }
+        Some(_) => 1,
+    };
+    ctx.out.int(refcount);
+    Ok(())
+}
+
+const POLICY_SWITCH: &str =
+    "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/// OBJECT IDLETIME (`want_lfu` false) and OBJECT FREQ (true): the key's
+/// access record, when the policy tracks that kind of record.
+fn object_access(ctx: &mut ExecCtx<'_>, args: &Args<'_>, want_lfu: bool) -> CmdResult {
+    let (db, now, key) = (ctx.db(), ctx.now, args.get(2));
+    let (ks, slot) = ctx.data.locate(key)?;
+    let lfu = matches!(ks.access_policy(), crate::keyspace::AccessPolicy::Lfu { .. });
+    let Some((_, access)) = ks.peek(db, slot, key, now) else {
+        ctx.out.null();
+        return Ok(());
+    };
+    let n = match (want_lfu, lfu) {
+        (false, false) => crate::keyspace::Keyspace::idle_seconds(access, now) as i64,
+        (true, true) => ks.frequency(access, now) as i64,
+        (false, true) => {
+            return Err(CmdError::owned(format!(
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. {POLICY_SWITCH}"
+            )))
+        }
+        (true, false) => {
+            return Err(CmdError::owned(format!(
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. {POLICY_SWITCH}"
+            )))
+        }
+    };
+    ctx.out.int(n);
+    Ok(())
+}
+
+/// OBJECT IDLETIME: seconds since the key was last read or written.
+fn object_idletime(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    object_access(ctx, &args, false)
+}
+
+/// OBJECT FREQ: the key's logarithmic access counter (LFU policies only).
+fn object_freq(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    object_access(ctx, &args, true)
+}
+
 fn object_help(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
-    super::server::help_reply(
+    super::server::help_reply_prints(
         ctx,
         "OBJECT",
         &[
             "ENCODING <key>",
             "    Return the kind of internal representation used in order to store the value",
             "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
         ],
     );
     Ok(())

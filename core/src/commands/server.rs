@@ -192,6 +192,7 @@ fn info(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         hits: a.hits + s.stats.hits,
         misses: a.misses + s.stats.misses,
         expired: a.expired + s.stats.expired,
+        evicted: a.evicted + s.stats.evicted,
     });
     let mut text = String::new();
     for name in order {

@@ -167,7 +167,7 @@ impl ExecCtx<'_> {
         let (db, now) = (self.db(), self.now);
         let (ks, slot) = self.data.locate(key)?;
         if ks.get_mut(db, slot, key, now).is_none() {
-            ks.insert(db, slot, key, make(), true);
+            ks.insert(db, slot, key, make(), true, now);
         }
         ks.get_mut(db, slot, key, now).and_then(T::of_mut).ok_or(CmdError::WrongType)
     }
@@ -198,9 +198,9 @@ impl ExecCtx<'_> {
     /// Stores `value` at `key`; `keep_ttl` keeps an existing expiry time.
     #[inline]
     pub fn store(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Result<(), CmdError> {
-        let db = self.db();
+        let (db, now) = (self.db(), self.now);
         let (ks, slot) = self.data.locate(key)?;
-        ks.insert(db, slot, key, value, keep_ttl);
+        ks.insert(db, slot, key, value, keep_ttl, now);
         self.dirty += 1;
         Ok(())
     }

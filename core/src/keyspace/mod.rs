@@ -22,10 +22,18 @@ use interest::Interest;
 
 type Dict<V> = HashMap<ByteString, V, FixedState>;
 
+/// A value with its access record: the LRU clock of its last access, or its
+/// LFU counter and decay time, as Redis keeps in an object's `lru` field.
+#[derive(Clone)]
+struct Stored {
+    value: Value,
+    access: u32,
+}
+
 /// The keys of one slot in one database.
 #[derive(Clone)]
 pub struct SlotDict {
-    keys: Dict<Value>,
+    keys: Dict<Stored>,
     /// Absolute expiry times (unix ms) of the keys that have one.
     expires: Dict<u64>,
 }
@@ -44,7 +52,7 @@ impl SlotDict {
     }
     /// Iterates over the keys and values.
     pub fn iter(&self) -> impl Iterator<Item = (&ByteString, &Value)> {
-        self.keys.iter()
+        self.keys.iter().map(|(k, s)| (k, &s.value))
     }
     /// The expiry time of `key`, if it has one.
     pub fn expire_of(&self, key: &[u8]) -> Option<u64> {
@@ -72,6 +80,8 @@ pub struct KeyspaceStats {
     pub misses: u64,
     /// Keys removed because they expired.
     pub expired: u64,
+    /// Keys removed to free memory.
+    pub evicted: u64,
 }
 
 /// The keys of a contiguous range of slots, for every logical database.
@@ -84,6 +94,71 @@ pub struct Keyspace {
     pub stats: KeyspaceStats,
     expire_cursor: (usize, usize),
     interest: Interest,
+    access: AccessPolicy,
+    rng: crate::rng::Rng,
+    /// The time of the latest lookup: new keys' access records start there.
+    last_now: u64,
+}
+
+/// What a key's access record tracks, from `maxmemory-policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessPolicy {
+    /// The time of the last access (LRU policies and no eviction).
+    Lru,
+    /// A logarithmic access counter that decays (`allkeys-lfu`, `volatile-lfu`):
+    /// `lfu-log-factor` and `lfu-decay-time` (minutes).
+    Lfu {
+        /// `lfu-log-factor`.
+        log_factor: u32,
+        /// `lfu-decay-time` in minutes.
+        decay_minutes: u32,
+    },
+}
+
+/// LRU clock units: seconds, 24 bits, as Redis's `LRU_CLOCK`.
+const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+/// A new key's LFU counter.
+const LFU_INIT: u32 = 5;
+
+fn lru_clock(now_ms: u64) -> u32 {
+    ((now_ms / 1000) as u32) & LRU_CLOCK_MAX
+}
+
+fn lfu_minutes(now_ms: u64) -> u32 {
+    ((now_ms / 60_000) & 0xFFFF) as u32
+}
+
+/// Which keys eviction may pick, and by what measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvictionPool {
+    /// Every key (`allkeys-*`).
+    AllKeys,
+    /// Keys with an expiry time (`volatile-*`).
+    Volatile,
+}
+
+/// One key eviction may remove, with its score (higher: evict sooner).
+#[derive(Clone, Debug)]
+pub struct EvictionCandidate {
+    /// Its database.
+    pub db: usize,
+    /// The key.
+    pub key: ByteString,
+    /// Idle time, inverse frequency, nearness of expiry, or a random number.
+    pub score: u64,
+}
+
+/// How candidates are ranked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvictionRank {
+    /// Longest idle first.
+    Lru,
+    /// Least frequently used first.
+    Lfu,
+    /// Soonest expiry first.
+    Ttl,
+    /// Any.
+    Random,
 }
 
 /// Size and expiry counts of one database, for INFO keyspace.
@@ -109,6 +184,9 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             expire_cursor: (0, 0),
             interest: Interest::default(),
+            access: AccessPolicy::Lru,
+            rng: crate::rng::Rng::new(seed ^ first as u64),
+            last_now: 0,
         }
     }
 
@@ -165,6 +243,7 @@ impl Keyspace {
     /// Removes `key` if its time has passed; true if it is (still) expired-and-removed.
     #[inline]
     fn expire_if_needed(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> bool {
+        self.last_now = now;
         let Some(d) = self.dbs.get_mut(db).and_then(|d| d.as_mut()) else { return false };
         let dict = &mut d.slots[slot - self.first_slot];
         if dict.expires.is_empty() {
@@ -188,14 +267,59 @@ impl Keyspace {
     #[inline]
     pub fn get(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> Option<&Value> {
         self.expire_if_needed(db, slot, key, now);
+        let (first, policy) = (self.first_slot, self.access);
+        let rng = &mut self.rng;
+        let v = self.dbs.get_mut(db).and_then(|d| d.as_mut()).and_then(|d| d.slots[slot - first].keys.get_mut(key));
+        match v {
+            Some(s) => {
+                s.access = touched(s.access, policy, now, rng);
+                self.stats.hits += 1;
+                Some(&s.value)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Looks `key` up without counting it as an access (OBJECT, TYPE): the
+    /// value and its access record.
+    pub fn peek(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> Option<(&Value, u32)> {
+        self.expire_if_needed(db, slot, key, now);
         let first = self.first_slot;
-        let v = self.dbs.get(db).and_then(|d| d.as_ref()).and_then(|d| d.slots[slot - first].keys.get(key));
-        if v.is_some() {
+        let s = self.dbs.get(db).and_then(|d| d.as_ref()).and_then(|d| d.slots[slot - first].keys.get(key));
+        if s.is_some() {
             self.stats.hits += 1;
         } else {
             self.stats.misses += 1;
         }
-        v
+        s.map(|s| (&s.value, s.access))
+    }
+
+    /// Seconds since the access recorded in `access` (LRU policies).
+    pub fn idle_seconds(access: u32, now: u64) -> u64 {
+        let clock = lru_clock(now);
+        let ticks = if clock >= access { clock - access } else { clock + (LRU_CLOCK_MAX - access) };
+        ticks as u64
+    }
+
+    /// The access frequency recorded in `access`, decayed to `now` (LFU policies).
+    pub fn frequency(&self, access: u32, now: u64) -> u32 {
+        match self.access {
+            AccessPolicy::Lfu { decay_minutes, .. } => lfu_decayed(access, decay_minutes, now),
+            AccessPolicy::Lru => 0,
+        }
+    }
+
+    /// What access records track; set from `maxmemory-policy`.
+    pub fn set_access_policy(&mut self, policy: AccessPolicy) {
+        self.access = policy;
+    }
+
+    /// The current access policy.
+    pub fn access_policy(&self) -> AccessPolicy {
+        self.access
     }
 
     /// Looks `key` up for writing; an expired key is removed and not found.
@@ -203,8 +327,11 @@ impl Keyspace {
     pub fn get_mut(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> Option<&mut Value> {
         self.expire_if_needed(db, slot, key, now);
         self.touch(db, key);
-        let first = self.first_slot;
-        self.dbs.get_mut(db)?.as_mut()?.slots[slot - first].keys.get_mut(key)
+        let (first, policy) = (self.first_slot, self.access);
+        let rng = &mut self.rng;
+        let s = self.dbs.get_mut(db)?.as_mut()?.slots[slot - first].keys.get_mut(key)?;
+        s.access = touched(s.access, policy, now, rng);
+        Some(&mut s.value)
     }
 
     /// True if `key` exists (and has not expired). Does not count as a hit or miss.
@@ -213,20 +340,23 @@ impl Keyspace {
         self.dict(db, slot).is_some_and(|d| d.keys.contains_key(key))
     }
 
-    /// Stores `value` at `key`. Without `keep_ttl` any expiry time is cleared, as SET does.
+    /// Stores `value` at `key` at time `now`. Without `keep_ttl` any expiry
+    /// time is cleared, as SET does.
     #[inline]
-    pub fn insert(&mut self, db: usize, slot: usize, key: &[u8], value: Value, keep_ttl: bool) {
+    pub fn insert(&mut self, db: usize, slot: usize, key: &[u8], value: Value, keep_ttl: bool, now: u64) {
+        self.last_now = now;
         self.touch(db, key);
         let first = self.first_slot;
+        let access = fresh_access(self.access, self.last_now);
         let d = self.db_mut(db);
         let dict = &mut d.slots[slot - first];
         if let Some(v) = dict.keys.get_mut(key) {
-            *v = value;
+            *v = Stored { value, access };
             if !keep_ttl && !dict.expires.is_empty() && dict.expires.remove(key).is_some() {
                 d.expires -= 1;
             }
         } else {
-            dict.keys.insert(ByteString::from_slice(key), value);
+            dict.keys.insert(ByteString::from_slice(key), Stored { value, access });
             d.keys += 1;
         }
     }
@@ -242,7 +372,7 @@ impl Keyspace {
         if !dict.expires.is_empty() && dict.expires.remove(key).is_some() {
             d.expires -= 1;
         }
-        Some(v)
+        Some(v.value)
     }
 
     /// The expiry time of `key` (unix ms), if it has one.
@@ -356,6 +486,63 @@ impl Keyspace {
         removed
     }
 
+    /// Samples up to `samples` keys of each database for eviction, ranked by
+    /// `rank`, into `out`.
+    pub fn eviction_candidates(
+        &mut self,
+        pool: EvictionPool,
+        rank: EvictionRank,
+        samples: usize,
+        now: u64,
+        out: &mut Vec<EvictionCandidate>,
+    ) {
+        let policy = self.access;
+        for db in 0..self.dbs.len() {
+            let Some(d) = self.dbs[db].as_ref() else { continue };
+            if d.keys == 0 || (pool == EvictionPool::Volatile && d.expires == 0) {
+                continue;
+            }
+            for _ in 0..samples {
+                let start = self.rng.below(self.slot_count);
+                // The first slot from a random one that has candidates.
+                let found = (0..self.slot_count).map(|i| (start + i) % self.slot_count).find(|&i| match pool {
+                    EvictionPool::AllKeys => !d.slots[i].keys.is_empty(),
+                    EvictionPool::Volatile => !d.slots[i].expires.is_empty(),
+                });
+                let Some(i) = found else { break };
+                let dict = &d.slots[i];
+                let key = match pool {
+                    EvictionPool::AllKeys => dict.keys.keys().nth(self.rng.below(dict.keys.len())),
+                    EvictionPool::Volatile => dict.expires.keys().nth(self.rng.below(dict.expires.len())),
+                };
+                let Some(key) = key else { continue };
+                let Some(stored) = dict.keys.get(key.as_slice()) else { continue };
+                let score = match rank {
+                    EvictionRank::Lru => Self::idle_seconds(stored.access, now),
+                    EvictionRank::Lfu => match policy {
+                        AccessPolicy::Lfu { decay_minutes, .. } => {
+                            255 - lfu_decayed(stored.access, decay_minutes, now) as u64
+                        }
+                        AccessPolicy::Lru => 0,
+                    },
+                    EvictionRank::Ttl => u64::MAX - dict.expires.get(key.as_slice()).copied().unwrap_or(u64::MAX),
+                    EvictionRank::Random => self.rng.next_u64(),
+                };
+                out.push(EvictionCandidate { db, key: key.clone(), score });
+            }
+        }
+    }
+
+    /// Removes `key` to free memory; true if it was there.
+    pub fn evict(&mut self, db: usize, key: &[u8]) -> bool {
+        let slot = key_slot(key) as usize;
+        let removed = self.remove(db, slot, key).is_some();
+        if removed {
+            self.stats.evicted += 1;
+        }
+        removed
+    }
+
     /// A write to `key`: WATCH sees it, clients blocked on it are woken.
     #[inline]
     fn touch(&mut self, db: usize, key: &[u8]) {
@@ -403,6 +590,43 @@ impl Keyspace {
         use std::hash::BuildHasher;
         self.hasher.hash_one(key)
     }
+}
+
+/// The access record of a key created now.
+fn fresh_access(policy: AccessPolicy, now: u64) -> u32 {
+    match policy {
+        AccessPolicy::Lru => lru_clock(now),
+        AccessPolicy::Lfu { .. } => (lfu_minutes(now) << 8) | LFU_INIT,
+    }
+}
+
+/// The access record after one more access at `now`.
+#[inline]
+fn touched(access: u32, policy: AccessPolicy, now: u64, rng: &mut crate::rng::Rng) -> u32 {
+    match policy {
+        AccessPolicy::Lru => lru_clock(now),
+        AccessPolicy::Lfu { log_factor, decay_minutes } => {
+            let mut counter = lfu_decayed(access, decay_minutes, now);
+            if counter < 255 {
+                // Redis's LFULogIncr: the counter grows logarithmically.
+                let base = counter.saturating_sub(LFU_INIT) as f64;
+                let p = 1.0 / (base * log_factor as f64 + 1.0);
+                if (rng.next_u64() as f64 / u64::MAX as f64) < p {
+                    counter += 1;
+                }
+            }
+            (lfu_minutes(now) << 8) | counter
+        }
+    }
+}
+
+/// An LFU counter after its decay: one step per `decay_minutes` elapsed.
+fn lfu_decayed(access: u32, decay_minutes: u32, now: u64) -> u32 {
+    let (then, counter) = (access >> 8, access & 255);
+    let now_min = lfu_minutes(now);
+    let elapsed = if now_min >= then { now_min - then } else { 65535 - then + now_min };
+    let periods = elapsed.checked_div(decay_minutes).unwrap_or(0);
+    counter.saturating_sub(periods)
 }
 
 /// True if `key` is in database `db` (expired or not).

@@ -111,7 +111,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn put(ks: &mut Keyspace, k: &str) {
-        ks.insert(0, key_slot(k.as_bytes()) as usize, k.as_bytes(), Value::Str("v".into()), false);
+        ks.insert(0, key_slot(k.as_bytes()) as usize, k.as_bytes(), Value::Str("v".into()), false, 0);
     }
 
     fn full_scan(ks: &mut Keyspace, count: usize) -> Vec<String> {

@@ -136,7 +136,19 @@ async fn serve_requests(
                     let args = argv.bind(pending);
                     if !args.is_empty() {
                         commands += 1;
-                        match slotkv_core::exec::admit(client, resolve(&args), &args, &mut out) {
+                        let resolved = resolve(&args);
+                        if let Ok(cmd) = resolved {
+                            if shared.memory.maxmemory.load(Ordering::Relaxed) > 0
+                                && !shared.memory.make_room(&shared.shards, now)
+                                && slotkv_core::exec::grows_memory(client, cmd)
+                            {
+                                let oom = slotkv_core::CmdError::msg(slotkv_core::exec::OOM);
+                                slotkv_core::exec::refuse(client, cmd, oom, &mut out);
+                                consumed += used;
+                                continue;
+                            }
+                        }
+                        match slotkv_core::exec::admit(client, resolved, &args, &mut out) {
                             None => {}
                             Some(cmd) => {
                                 last_cmd = Some(cmd);

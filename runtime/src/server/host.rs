@@ -270,10 +270,11 @@ impl Host for ServerHost<'_> {
             }
             "memory" => {
                 let rss = rss_bytes();
+                let used = super::memory::used_memory();
                 let _ = write!(
                     o,
-                    "# Memory\r\nused_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_policy:{}\r\n",
-                    human(rss),
+                    "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_policy:{}\r\n",
+                    human(used),
                     human(rss),
                     cfg.get("maxmemory"),
                     cfg.get("maxmemory-policy")
@@ -290,13 +291,14 @@ impl Host for ServerHost<'_> {
             "stats" => {
                 let _ = write!(
                     o,
-                    "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n",
+                    "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n",
                     s.stats.connections.load(Ordering::Relaxed),
                     s.stats.commands.get(),
                     s.stats.net_in.get(),
                     s.stats.net_out.get(),
                     s.stats.rejected.load(Ordering::Relaxed),
                     ks.expired,
+                    ks.evicted,
                     ks.hits,
                     ks.misses
                 );
@@ -322,6 +324,7 @@ impl Host for ServerHost<'_> {
         let mut cfg = self.shared.config.write().unwrap_or_else(|p| p.into_inner());
         cfg.set_runtime(pairs).map_err(CmdError::owned)?;
         self.shared.hot.refresh(&cfg);
+        self.shared.memory.apply(&cfg, &self.shared.shards);
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 
 pub mod connection;
 pub mod host;
+pub mod memory;
 pub mod pubsub;
 pub mod shards;
 
@@ -131,6 +132,8 @@ pub struct Shared {
     pub blocked: AtomicUsize,
     /// Pub/Sub subscriptions.
     pub pubsub: pubsub::PubSub,
+    /// `maxmemory` and eviction.
+    pub memory: memory::MemoryLimit,
     /// Configuration values every request reads.
     pub hot: HotConfig,
     /// Unix ms at start.
@@ -204,11 +207,16 @@ impl Server {
             connected: AtomicUsize::new(0),
             blocked: AtomicUsize::new(0),
             pubsub: pubsub::PubSub::default(),
+            memory: memory::MemoryLimit::default(),
             started_ms: now_ms(),
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
             port: bound_port,
             shutdown: tx,
         });
+        {
+            let cfg = shared.config.read().unwrap_or_else(|p| p.into_inner());
+            shared.memory.apply(&cfg, &shared.shards);
+        }
         Ok(Server { listeners, shared })
     }
 

@@ -7,6 +7,7 @@ mod blocking;
 mod config;
 mod keyspace;
 mod lifecycle;
+mod memory;
 mod protocol;
 mod pubsub;
 mod streams;
