@@ -7,6 +7,7 @@
 #
 # usage: bench/vs-redis.sh [ROUNDS]     (needs redis-server, redis-benchmark)
 set -euo pipefail
+set -f # workload command lines hold '*' (XADD ids)
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 TOOLS=$PWD/tools
@@ -55,7 +56,8 @@ echo
 echo "| data type workload | redis ops/s | slotkv ops/s | ratio |"
 echo "|---|---:|---:|---:|"
 for w in "LPUSH:-t lpush" "LPOP:-t lpop" "SADD:-t sadd" "ZADD:-t zadd" \
-         "ZRANGEBYSCORE (10 of 1000):ZRANGEBYSCORE zbench -inf +inf LIMIT 0 10"; do
+         "ZRANGEBYSCORE (10 of 1000):ZRANGEBYSCORE zbench -inf +inf LIMIT 0 10" \
+         "XADD (MAXLEN ~ 100000):XADD xbench MAXLEN ~ 100000 * field value"; do
   label=${w%%:*}; spec=${w#*:}
   for pipe in 1 16; do
     n=$((pipe == 1 ? 200000 : 1000000))
@@ -65,7 +67,7 @@ for w in "LPUSH:-t lpush" "LPOP:-t lpop" "SADD:-t sadd" "ZADD:-t zadd" \
         if [[ $spec == -t* ]]; then
           v=$(rps "$port" $spec -c 50 -P "$pipe" -n "$n" -r 100000)
         else
-          if [ "$(redis-cli -p "$port" zcard zbench)" != 1000 ]; then
+          if [[ $spec == ZRANGEBYSCORE* ]] && [ "$(redis-cli -p "$port" zcard zbench)" != 1000 ]; then
             for i in $(seq 1 1000); do echo "ZADD zbench $i m$i"; done | redis-cli -p "$port" >/dev/null
           fi
           # shellcheck disable=SC2086
