@@ -40,6 +40,12 @@ fn cmp(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
     s1.partial_cmp(&s2).unwrap_or(Ordering::Equal).then_with(|| m1.cmp(m2))
 }
 
+/// True if `n` orders before (score, member); reads the member only on a tie.
+#[inline(always)]
+fn before(n: &Node, score: f64, member: &[u8]) -> bool {
+    n.score < score || (n.score == score && n.member.as_slice() < member)
+}
+
 /// The skip list. Nodes live in an arena; index 0 is the header.
 #[derive(Clone, Debug)]
 struct SkipList {
@@ -87,8 +93,7 @@ impl SkipList {
             rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
             loop {
                 let next = self.node(x).levels[i].next;
-                if next != NIL && cmp(self.node(next).score, &self.node(next).member, score, &member) == Ordering::Less
-                {
+                if next != NIL && before(self.node(next), score, &member) {
                     rank[i] += self.node(x).levels[i].span;
                     x = next;
                 } else {
@@ -137,13 +142,15 @@ impl SkipList {
         self.len += 1;
     }
 
-    fn delete(&mut self, score: f64, member: &[u8]) -> bool {
+    /// The last node before (score, member) at every level, and the node after
+    /// it at level 0: what unlinking or inserting there needs.
+    fn find(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], u32) {
         let mut update = [HEAD; MAX_LEVEL];
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
                 let next = self.node(x).levels[i].next;
-                if next != NIL && cmp(self.node(next).score, &self.node(next).member, score, member) == Ordering::Less {
+                if next != NIL && before(self.node(next), score, member) {
                     x = next;
                 } else {
                     break;
@@ -151,10 +158,12 @@ impl SkipList {
             }
             update[i] = x;
         }
-        let target = self.node(x).levels[0].next;
-        if target == NIL || cmp(self.node(target).score, &self.node(target).member, score, member) != Ordering::Equal {
-            return false;
-        }
+        (update, self.node(x).levels[0].next)
+    }
+
+    /// Unlinks `target`, found with [`SkipList::find`], and frees its slot;
+    /// returns its member.
+    fn unlink(&mut self, update: &[u32; MAX_LEVEL], target: u32) -> ByteString {
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let u = u as usize;
             if self.nodes[u].levels[i].next == target {
@@ -176,11 +185,38 @@ impl SkipList {
         while self.level > 1 && self.node(HEAD).levels[self.level - 1].next == NIL {
             self.level -= 1;
         }
-        self.nodes[target as usize].member = ByteString::EMPTY;
+        let member = std::mem::replace(&mut self.nodes[target as usize].member, ByteString::EMPTY);
         self.nodes[target as usize].levels = Levels::new();
         self.free.push(target);
         self.len -= 1;
+        member
+    }
+
+    fn delete(&mut self, score: f64, member: &[u8]) -> bool {
+        let (update, target) = self.find(score, member);
+        if target == NIL || cmp(self.node(target).score, &self.node(target).member, score, member) != Ordering::Equal {
+            return false;
+        }
+        self.unlink(&update, target);
         true
+    }
+
+    /// Moves a present element from score `old` to `new`: in place when its
+    /// neighbours allow (as Redis's `zslUpdateScore`), else unlinked and
+    /// inserted again.
+    fn update_score(&mut self, old: f64, member: &[u8], new: f64) {
+        let (update, target) = self.find(old, member);
+        if target == NIL {
+            return;
+        }
+        let t = self.node(target);
+        let (back, next) = (t.back, t.levels[0].next);
+        if (back == NIL || self.node(back).score < new) && (next == NIL || self.node(next).score > new) {
+            self.nodes[target as usize].score = new;
+            return;
+        }
+        let m = self.unlink(&update, target);
+        self.insert(new, m);
     }
 
     /// 1-based rank of an element known to be present.
@@ -338,14 +374,15 @@ impl ZSetValue {
     }
     /// Sets the score of `m`; returns the previous score.
     pub fn insert(&mut self, m: &[u8], score: f64) -> Option<f64> {
-        let old = self.dict.get(m).copied();
-        match old {
-            Some(o) if o == score => return old,
-            Some(o) => {
-                self.list.delete(o, m);
+        if let Some(cur) = self.dict.get_mut(m) {
+            let old = *cur;
+            if old != score {
+                *cur = score;
+                self.list.update_score(old, m, score);
             }
-            None => {}
+            return Some(old);
         }
+        let old = None;
         let key = ByteString::from_slice(m);
         self.list.insert(score, key.clone());
         self.dict.insert(key, score);
