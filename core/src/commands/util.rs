@@ -188,13 +188,6 @@ impl ExecCtx<'_> {
         self.modify_or_create(key, || Value::Hash(Box::default()))
     }
 
-    /// The value at `key` for writing, whatever its type.
-    pub fn value_mut(&mut self, key: &[u8]) -> Result<Option<&mut Value>, CmdError> {
-        let (db, now) = (self.db(), self.now);
-        let (ks, slot) = self.data.locate(key)?;
-        Ok(ks.get_mut(db, slot, key, now))
-    }
-
     /// Stores `value` at `key`; `keep_ttl` keeps an existing expiry time.
     #[inline]
     pub fn store(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Result<(), CmdError> {

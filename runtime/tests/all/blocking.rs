@@ -190,3 +190,18 @@ fn watch_protects_read_modify_write_between_clients() {
     let n: i64 = c.get("counter").unwrap();
     assert_eq!(n, 4 * per_client, "no increment lost");
 }
+
+#[test]
+fn blocked_clients_are_served_before_the_pushers_next_command() {
+    // One I/O thread: the order is then exact, as in Redis.
+    let srv = TestServer::start(&["--io-threads", "1"]);
+    let mut c = srv.client();
+    let w = spawn(&srv, redis::cmd("BLPOP").arg("q").arg(0).clone());
+    await_blocked(&mut c, 1);
+    let mut pusher = srv.raw();
+    let mut req = crate::util::resp(&[b"RPUSH", b"q", b"v"]);
+    req.extend(crate::util::resp(&[b"LPOP", b"q"]));
+    pusher.send(&req);
+    pusher.expect(b":1\r\n$-1\r\n");
+    assert_eq!(w.join().unwrap(), Value::Array(vec![bulk("q"), bulk("v")]));
+}
