@@ -790,16 +790,33 @@ fn xack(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = s.groups.get_mut(group).ok_or(CmdError::NoSuchKey)?;
     let mut acked = 0;
     for id in ids {
-        if let Some(p) = g.pending.remove(&id) {
-            if let Some(c) = g.consumers.get_mut(&p.consumer) {
-                c.pending.remove(&id);
-            }
-            acked += 1;
-        }
+        acked += acknowledge(g, id) as u64;
     }
     ctx.dirty += acked;
     ctx.out.int(acked as i64);
     Ok(())
+}
+
+/// Removes `id` from the group's pending entries and its consumer's; true if it was pending.
+fn acknowledge(g: &mut CGroup, id: StreamId) -> bool {
+    let Some(p) = g.pending.remove(&id) else { return false };
+    if let Some(c) = g.consumers.get_mut(&p.consumer) {
+        c.pending.remove(&id);
+    }
+    true
+}
+
+/// The claimed entries of XCLAIM/XAUTOCLAIM: ids only with JUSTID, else the
+/// entries (null for one deleted meanwhile).
+fn reply_claimed(out: &mut crate::resp::ReplyBuf, s: &StreamValue, claimed: &[StreamId], justid: bool) {
+    out.array(claimed.len());
+    for &id in claimed {
+        match (justid, s.get(id)) {
+            (true, _) => out.bulk(id.to_text().as_bytes()),
+            (false, Some(e)) => reply_entry(out, e),
+            (false, None) => out.null(),
+        }
+    }
 }
 
 /// # Format
@@ -951,11 +968,7 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         let exists = s.get(id).is_some();
         let Some(g) = s.groups.get_mut(group) else { break };
         if !exists {
-            if let Some(p) = g.pending.remove(&id) {
-                if let Some(c) = g.consumers.get_mut(&p.consumer) {
-                    c.pending.remove(&id);
-                }
-            }
+            acknowledge(g, id);
             continue;
         }
         let fresh = !g.pending.contains_key(&id);
@@ -983,17 +996,7 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
             g.last_id = last_id;
         }
     }
-    out.array(claimed.len());
-    for id in claimed {
-        if justid {
-            out.bulk(id.to_text().as_bytes());
-        } else {
-            match s.get(id) {
-                Some(e) => reply_entry(out, e),
-                None => out.null(),
-            }
-        }
-    }
+    reply_claimed(out, s, &claimed, justid);
     ctx.dirty += 1;
     Ok(())
 }
@@ -1044,11 +1047,7 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         let exists = s.get(id).is_some();
         let Some(g) = s.groups.get_mut(group) else { break };
         if !exists {
-            if let Some(p) = g.pending.remove(&id) {
-                if let Some(c) = g.consumers.get_mut(&p.consumer) {
-                    c.pending.remove(&id);
-                }
-            }
+            acknowledge(g, id);
             deleted.push(id);
             count -= 1;
             continue;
@@ -1078,17 +1077,7 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     };
     out.array(3);
     out.bulk(cursor.to_text().as_bytes());
-    out.array(claimed.len());
-    for id in claimed {
-        if justid {
-            out.bulk(id.to_text().as_bytes());
-        } else {
-            match s.get(id) {
-                Some(e) => reply_entry(out, e),
-                None => out.null(),
-            }
-        }
-    }
+    reply_claimed(out, s, &claimed, justid);
     out.array(deleted.len());
     for id in deleted {
         out.bulk(id.to_text().as_bytes());
