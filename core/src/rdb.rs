@@ -539,6 +539,33 @@ fn encode_backlen(out: &mut Vec<u8>, l: usize) {
     }
 }
 
+/// Bytes a listpack element holding integer `v` takes, back-length included
+/// (the same encodings [`Listpack::push`] writes).
+pub(crate) fn lp_int_size(v: i64) -> usize {
+    let l = match v {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8388608..=8388607 => 4,
+        -2147483648..=2147483647 => 5,
+        _ => 9,
+    };
+    l + backlen_size(l)
+}
+
+/// Bytes a listpack element holding `s` takes (an integer when `s` reads as one).
+pub(crate) fn lp_str_size(s: &[u8]) -> usize {
+    if let Some(v) = parse_i64(s) {
+        return lp_int_size(v);
+    }
+    let l = match s.len() {
+        0..=63 => 1 + s.len(),
+        64..=4095 => 2 + s.len(),
+        _ => 5 + s.len(),
+    };
+    l + backlen_size(l)
+}
+
 fn backlen_size(l: usize) -> usize {
     match l {
         0..=127 => 1,
@@ -689,6 +716,30 @@ mod tests {
             }
             Value::ZSet(z) => z.iter().map(|(m, s)| (m.to_vec(), s.to_string().into_bytes())).collect(),
             Value::Stream(_) => unreachable!("streams are not dumped"),
+        }
+    }
+
+    #[test]
+    fn element_sizes_match_what_the_listpack_writer_writes() {
+        let long = "x".repeat(5000);
+        for e in [
+            "0",
+            "127",
+            "128",
+            "-4096",
+            "4095",
+            "40000",
+            "-8388608",
+            "2147483647",
+            "9999999999",
+            "",
+            "abc",
+            &long[..70],
+            &long[..],
+        ] {
+            let mut lp = Listpack::new();
+            lp.push(e.as_bytes());
+            assert_eq!(lp.bytes() - 7, lp_str_size(e.as_bytes()), "{:.10}", e);
         }
     }
 

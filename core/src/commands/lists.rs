@@ -452,15 +452,9 @@ fn mpop_serve(
     Ok(false)
 }
 
-/// True if `key` holds a non-empty list. Another type is WRONGTYPE, except on
-/// a blocked client's retry, which waits on.
+/// True if `key` holds a non-empty list (see [`ExecCtx::read_waitable`]).
 fn has_elements(ctx: &mut ExecCtx<'_>, key: &[u8]) -> Result<bool, CmdError> {
-    let retrying = ctx.retrying();
-    match ctx.read_list(key) {
-        Ok(l) => Ok(l.is_some_and(|l| !l.is_empty())),
-        Err(CmdError::WrongType) if retrying => Ok(false),
-        Err(e) => Err(e),
-    }
+    Ok(ctx.read_waitable::<crate::types::ListValue>(key)?.is_some_and(|l| !l.is_empty()))
 }
 
 /// # Format

@@ -398,15 +398,9 @@ fn range_generic(ctx: &mut ExecCtx<'_>, args: &Args<'_>, rev: bool) -> CmdResult
         }
     }
     let out = &mut *ctx.out;
-    let (db, now, key) = (ctx.client.db, ctx.now, args.get(1));
-    let (ks, slot) = ctx.data.locate(key)?;
-    let s = match ks.get(db, slot, key, now) {
-        None => {
-            out.array(0);
-            return Ok(());
-        }
-        Some(Value::Stream(s)) => s,
-        Some(_) => return Err(CmdError::WrongType),
+    let Some(s) = stream_ref_inner(&mut ctx.data, ctx.client.db, ctx.now, args.get(1))? else {
+        out.array(0);
+        return Ok(());
     };
     if count == Some(0) {
         out.null_array();
@@ -1257,13 +1251,7 @@ fn lag_reply(out: &mut crate::resp::ReplyBuf, s: &StreamValue, g: &CGroup) {
 
 fn xinfo_groups(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let out = &mut *ctx.out;
-    let (db, now, key) = (ctx.client.db, ctx.now, args.get(2));
-    let (ks, slot) = ctx.data.locate(key)?;
-    let s = match ks.get(db, slot, key, now) {
-        Some(Value::Stream(s)) => s,
-        Some(_) => return Err(CmdError::WrongType),
-        None => return Err(CmdError::NoSuchKey),
-    };
+    let s = stream_ref_inner(&mut ctx.data, ctx.client.db, ctx.now, args.get(2))?.ok_or(CmdError::NoSuchKey)?;
     out.array(s.groups.len());
     for (name, g) in &s.groups {
         out.map(6);
@@ -1317,13 +1305,7 @@ fn xinfo_stream(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         _ => return Err(subcommand_syntax(&args, "XINFO")),
     }
     let out = &mut *ctx.out;
-    let (db, now, key) = (ctx.client.db, ctx.now, args.get(2));
-    let (ks, slot) = ctx.data.locate(key)?;
-    let s = match ks.get(db, slot, key, now) {
-        Some(Value::Stream(s)) => s,
-        Some(_) => return Err(CmdError::WrongType),
-        None => return Err(CmdError::NoSuchKey),
-    };
+    let s = stream_ref_inner(&mut ctx.data, ctx.client.db, ctx.now, args.get(2))?.ok_or(CmdError::NoSuchKey)?;
     out.map(10);
     out.bulk(b"length");
     out.int(s.length as i64);

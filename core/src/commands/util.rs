@@ -149,6 +149,18 @@ impl ExecCtx<'_> {
         }
     }
 
+    /// The value of type `T` at `key`, for a blocking command: WRONGTYPE,
+    /// except on a blocked client's retry, where a key of another type counts
+    /// as missing (Redis serves a blocked client only from a key of the type
+    /// it waits for).
+    pub fn read_waitable<T: Kind>(&mut self, key: &[u8]) -> Result<Option<&T>, CmdError> {
+        let retrying = self.retrying();
+        match self.read(key) {
+            Err(CmdError::WrongType) if retrying => Ok(None),
+            r => r,
+        }
+    }
+
     /// The value of type `T` at `key` for writing, if it exists.
     #[inline]
     pub fn modify<T: Kind>(&mut self, key: &[u8]) -> Result<Option<&mut T>, CmdError> {

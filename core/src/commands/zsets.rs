@@ -839,17 +839,6 @@ fn zmpop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// True if `key` holds a non-empty sorted set. Another type is WRONGTYPE, except
-/// on a blocked client's retry, which waits on.
-fn has_members(ctx: &mut ExecCtx<'_>, key: &[u8]) -> Result<bool, CmdError> {
-    let retrying = ctx.retrying();
-    match read_zset(ctx, key) {
-        Ok(z) => Ok(z.is_some_and(|z| !z.is_empty())),
-        Err(CmdError::WrongType) if retrying => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 /// Pops up to `count` members from the first non-empty sorted set among the
 /// keys at `keys`. `single` answers one flat `[key, member, score]` (BZPOPMIN),
 /// otherwise `[key, [[member, score] ...]]` (ZMPOP). False if all are empty.
@@ -863,10 +852,8 @@ fn zmpop_serve(
 ) -> Result<bool, CmdError> {
     for k in keys {
         let key = args.get(k);
-        if !has_members(ctx, key)? {
-            continue;
-        }
-        let items = match read_zset(ctx, key)? {
+        // A blocked client's retry passes over keys of another type.
+        let items = match ctx.read_waitable::<ZSetValue>(key)? {
             Some(z) if !z.is_empty() => {
                 let e = count.min(z.len()) - 1;
                 if max {

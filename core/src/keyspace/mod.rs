@@ -326,7 +326,11 @@ impl Keyspace {
     #[inline]
     pub fn get_mut(&mut self, db: usize, slot: usize, key: &[u8], now: u64) -> Option<&mut Value> {
         self.expire_if_needed(db, slot, key, now);
-        self.touch(db, key);
+        // Only an existing key is written through this lookup: a missing one
+        // is no change for WATCH and nothing to wake a waiter for.
+        if self.interest.active() && self.dict(db, slot).is_some_and(|d| d.keys.contains_key(key)) {
+            self.interest.touch(db, key);
+        }
         let (first, policy) = (self.first_slot, self.access);
         let rng = &mut self.rng;
         let s = self.dbs.get_mut(db)?.as_mut()?.slots[slot - first].keys.get_mut(key)?;

@@ -8,6 +8,7 @@
 //! until its node empties. So the nodes here are cut where Redis cuts them,
 //! sizing each node with the listpack encoding rules.
 
+use crate::rdb::{lp_int_size as lp_int, lp_str_size as lp_str};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Entries per node before a new one starts (`stream-node-max-entries`).
@@ -109,42 +110,6 @@ impl Node {
 
     fn last_id(&self) -> StreamId {
         self.entries.last().map_or(self.master_id, |e| e.id)
-    }
-}
-
-/// Size of a listpack element holding integer `v`, with its back-length.
-fn lp_int(v: i64) -> usize {
-    let l = match v {
-        0..=127 => 1,
-        -4096..=4095 => 2,
-        -32768..=32767 => 3,
-        -8_388_608..=8_388_607 => 4,
-        -2_147_483_648..=2_147_483_647 => 5,
-        _ => 9,
-    };
-    l + backlen(l)
-}
-
-/// Size of a listpack element holding `s` (stored as an integer when it is one).
-fn lp_str(s: &[u8]) -> usize {
-    if let Some(v) = crate::numeric::parse_i64(s) {
-        return lp_int(v);
-    }
-    let l = match s.len() {
-        0..=63 => 1 + s.len(),
-        64..=4095 => 2 + s.len(),
-        _ => 5 + s.len(),
-    };
-    l + backlen(l)
-}
-
-fn backlen(l: usize) -> usize {
-    match l {
-        0..=127 => 1,
-        128..=16382 => 2,
-        16383..=2_097_150 => 3,
-        2_097_151..=268_435_454 => 4,
-        _ => 5,
     }
 }
 
