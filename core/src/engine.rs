@@ -10,7 +10,11 @@ use crate::reply::Reply;
 use crate::resp::request::Argv;
 use crate::resp::ReplyBuf;
 use crate::rng::Rng;
+use crate::scripting::{ScriptCache, ScriptEngine, ScriptLimits, Stop};
 use crate::CmdError;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// Host services for an engine without a server: no other clients, no
 /// configuration beyond the defaults, time given by the caller.
@@ -21,7 +25,19 @@ struct LocalHost {
     commands: u64,
     /// The one client's subscriptions: it can publish to itself.
     subscriptions: Vec<(ChannelKind, Vec<u8>)>,
+    scripts: Arc<Mutex<ScriptCache>>,
+    /// Created on the first script.
+    lua: Option<Rc<RefCell<ScriptEngine>>>,
+    /// Step budget and memory limit of scripts.
+    limits: ScriptLimits,
+    /// Lines scripts wrote with `redis.log`.
+    log: Vec<(u8, String)>,
 }
+
+/// Default step budget of a script: about a second of work.
+pub const DEFAULT_SCRIPT_STEPS: u64 = 100_000_000;
+/// Default memory limit of the Lua state.
+pub const DEFAULT_SCRIPT_MEMORY: usize = 64 << 20;
 
 impl Host for LocalHost {
     fn random(&mut self) -> u64 {
@@ -110,6 +126,46 @@ impl Host for LocalHost {
     fn pubsub_numpat(&self) -> usize {
         self.subscriptions.iter().filter(|(k, _)| *k == ChannelKind::Pattern).count()
     }
+    fn script_cache(&self) -> Arc<Mutex<ScriptCache>> {
+        self.scripts.clone()
+    }
+    fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>> {
+        self.lua.get_or_insert_with(|| Rc::new(RefCell::new(ScriptEngine::new()))).clone()
+    }
+    fn script_limits(&self) -> ScriptLimits {
+        self.limits
+    }
+    fn script_started(&mut self) {}
+    fn script_killed(&self) -> bool {
+        // One client: nobody can send SCRIPT KILL while its script runs.
+        false
+    }
+    fn script_finished(&mut self) {}
+    fn script_kill(&mut self) -> bool {
+        false
+    }
+    fn script_done(&mut self, _steps: u64, _stopped: Option<Stop>) {}
+    fn script_log(&mut self, level: u8, text: &str) {
+        if self.log.len() < 1000 {
+            self.log.push((level, text.to_string()));
+        }
+    }
+}
+
+impl LocalHost {
+    fn new(seed: u64, now_ms: u64) -> Self {
+        LocalHost {
+            rng: Rng::new(seed),
+            now_ms,
+            started_ms: now_ms,
+            commands: 0,
+            subscriptions: Vec::new(),
+            scripts: Default::default(),
+            lua: None,
+            limits: ScriptLimits { steps: DEFAULT_SCRIPT_STEPS, memory: DEFAULT_SCRIPT_MEMORY },
+            log: Vec::new(),
+        }
+    }
 }
 
 /// A single-client engine over one shard holding every slot.
@@ -126,7 +182,7 @@ impl Engine {
         Engine {
             keyspace: Keyspace::whole(16, seed),
             client: ClientState::new(1, false),
-            host: LocalHost { rng: Rng::new(seed), now_ms, started_ms: now_ms, commands: 0, subscriptions: Vec::new() },
+            host: LocalHost::new(seed, now_ms),
         }
     }
 
@@ -160,6 +216,16 @@ impl Engine {
             Ok(Some((r, _))) => r,
             _ => Reply::Error("ERR internal error: undecodable reply".into()),
         }
+    }
+
+    /// Sets the step budget and memory limit of scripts.
+    pub fn set_script_limits(&mut self, limits: ScriptLimits) {
+        self.host.limits = limits;
+    }
+
+    /// Takes the lines scripts wrote with `redis.log`.
+    pub fn take_script_log(&mut self) -> Vec<(u8, String)> {
+        std::mem::take(&mut self.host.log)
     }
 
     /// One step of active expiry (the server runs this on a timer).
@@ -271,7 +337,7 @@ mod tests {
         use crate::keyspace::Keyspace;
         let mut shards: Vec<Keyspace> = (0..4).map(|i| Keyspace::new(i * 4096, 4096, 16, 3)).collect();
         let mut client = ClientState::new(1, false);
-        let mut host = LocalHost { rng: Rng::new(5), now_ms: 0, started_ms: 0, commands: 0, subscriptions: Vec::new() };
+        let mut host = LocalHost::new(5, 0);
         let keys = ["a", "b", "{t}1", "{t}2", "foo", "bar", "list", "zs"];
         let words =
             ["1", "2", "-1", "0", "x", "LEFT", "RIGHT", "MIN", "MAX", "COUNT", "WITHSCORES", "LIMIT", "BYSCORE"];

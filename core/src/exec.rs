@@ -13,6 +13,10 @@ use crate::error::CmdError;
 use crate::keyspace::Data;
 use crate::resp::request::{Args, Argv};
 use crate::resp::ReplyBuf;
+use crate::scripting::{ScriptCache, ScriptEngine, ScriptLimits, Stop};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// What the server knows of one connection, whatever protocol it came in by.
 #[derive(Clone, Debug)]
@@ -154,6 +158,24 @@ pub trait Host {
     fn pubsub_numsub(&self, kind: ChannelKind, channel: &[u8]) -> usize;
     /// Patterns with subscribers.
     fn pubsub_numpat(&self) -> usize;
+    /// The script bodies known by SHA1, shared by every client.
+    fn script_cache(&self) -> Arc<Mutex<ScriptCache>>;
+    /// The Lua engine scripts of this client run in (one per thread).
+    fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>>;
+    /// The step budget and memory limit of a script run.
+    fn script_limits(&self) -> ScriptLimits;
+    /// A script of this client starts running (SCRIPT KILL can stop it).
+    fn script_started(&mut self);
+    /// True once SCRIPT KILL asked the running script to stop.
+    fn script_killed(&self) -> bool;
+    /// The script of this client stopped running.
+    fn script_finished(&mut self);
+    /// Asks every running script to stop; false if none runs.
+    fn script_kill(&mut self) -> bool;
+    /// A script finished: steps it used and, if a limit stopped it, which (INFO).
+    fn script_done(&mut self, steps: u64, stopped: Option<Stop>);
+    /// A `redis.log` line (level 0 debug to 3 warning).
+    fn script_log(&mut self, level: u8, text: &str);
 }
 
 /// The outcome of a PUBLISH.
@@ -188,6 +210,9 @@ pub struct ExecCtx<'a> {
     pub may_block: bool,
     /// The handler asked to block (or to keep blocking, on a retry).
     pub blocking: bool,
+    /// The command (a script) needs keys outside the shards it holds: it wrote
+    /// nothing, and the caller should run it again holding every shard.
+    pub wants_all_shards: bool,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -201,7 +226,18 @@ impl<'a> ExecCtx<'a> {
         now: u64,
         databases: usize,
     ) -> Self {
-        ExecCtx { data, client, host, out, now, dirty: 0, databases, may_block: false, blocking: false }
+        ExecCtx {
+            data,
+            client,
+            host,
+            out,
+            now,
+            dirty: 0,
+            databases,
+            may_block: false,
+            blocking: false,
+            wants_all_shards: false,
+        }
     }
 
     /// The client's selected database.

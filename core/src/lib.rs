@@ -30,6 +30,7 @@ pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod rng;
+pub mod scripting;
 pub mod slot;
 pub mod types;
 

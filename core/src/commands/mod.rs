@@ -16,6 +16,7 @@ mod introspection;
 mod keys;
 mod lists;
 pub mod pubsub;
+mod scripting;
 mod server;
 mod sets;
 mod streams;
@@ -43,6 +44,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     transactions::SPECS,
     pubsub::SPECS,
     streams::SPECS,
+    scripting::SPECS,
     cluster::SPECS,
     introspection::SPECS,
 ];

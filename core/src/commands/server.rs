@@ -161,7 +161,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "cluster",
     "keyspace",
 ];
-const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
+const ALL_EXTRA: &[&str] = &["commandstats", "latencystats", "scripting"];
 
 /// # Format
 /// `INFO [section [section ...]]`

@@ -52,6 +52,8 @@ pub mod flags {
     pub const RUNS_IN_MULTI: u32 = 1 << 18;
     /// May block the client (BLPOP, XREAD BLOCK).
     pub const BLOCKING: u32 = 1 << 19;
+    /// May run without any key (EVAL with no keys).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 20;
 
     /// (flag, name in COMMAND INFO), in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -70,6 +72,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];
@@ -107,6 +110,8 @@ pub enum Group {
     PubSub,
     /// Streams.
     Stream,
+    /// Scripting and functions.
+    Scripting,
 }
 
 impl Group {
@@ -126,6 +131,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
             Group::Stream => "stream",
+            Group::Scripting => "scripting",
         }
     }
 
@@ -142,6 +148,7 @@ impl Group {
             Group::Bitmap => Some("@bitmap"),
             Group::Transactions => Some("@transaction"),
             Group::Stream => Some("@stream"),
+            Group::Scripting => Some("@scripting"),
             // Pub/Sub's category comes from the pubsub flag.
             Group::Server | Group::Cluster | Group::PubSub => None,
         }
@@ -360,7 +367,7 @@ impl CommandSpec {
         if self.has(flags::WRITE) {
             v.push("@write");
         }
-        if self.has(flags::READONLY) && self.group != Group::Server {
+        if self.has(flags::READONLY) && !matches!(self.group, Group::Server | Group::Scripting) {
             v.push("@read");
         }
         if let Some(c) = self.group.acl_category() {

@@ -413,6 +413,34 @@ impl Keyspace {
         removed
     }
 
+    /// A copy of `key`'s value and expiry time, without counting an access or
+    /// expiring it (a script's undo log).
+    pub fn snapshot(&self, db: usize, slot: usize, key: &[u8]) -> Option<(Value, Option<u64>)> {
+        let d = self.dict(db, slot)?;
+        let v = d.keys.get(key)?;
+        Some((v.value.clone(), d.expire_of(key)))
+    }
+
+    /// Puts `key` back as [`Keyspace::snapshot`] saw it (`None`: absent).
+    pub fn restore(&mut self, db: usize, slot: usize, key: &[u8], saved: Option<(Value, Option<u64>)>, now: u64) {
+        self.remove(db, slot, key);
+        if let Some((value, expire)) = saved {
+            self.insert(db, slot, key, value, false, now);
+            if let Some(at) = expire {
+                self.set_expire(db, slot, key, at);
+            }
+        }
+    }
+
+    /// Copies of every key of `db` with its value and expiry time.
+    pub fn db_snapshot(&self, db: usize) -> Vec<(Vec<u8>, Value, Option<u64>)> {
+        let Some(d) = self.dbs.get(db).and_then(|d| d.as_ref()) else { return Vec::new() };
+        d.slots
+            .iter()
+            .flat_map(|sd| sd.keys.iter().map(move |(k, v)| (k.to_vec(), v.value.clone(), sd.expire_of(k))))
+            .collect()
+    }
+
     /// Key and expiry counts of `db`.
     pub fn counts(&self, db: usize) -> DbCounts {
         match self.dbs.get(db).and_then(|d| d.as_ref()) {
@@ -691,6 +719,11 @@ impl<'a> Data<'a> {
             let c = s.counts(db);
             DbCounts { keys: acc.keys + c.keys, expires: acc.expires + c.expires }
         })
+    }
+
+    /// True if the view holds every slot (all shards).
+    pub fn covers_all(&self) -> bool {
+        self.parts.iter().map(|p| p.range().1).sum::<usize>() == crate::SLOTS
     }
 
     /// Number of logical databases.

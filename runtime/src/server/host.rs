@@ -7,9 +7,12 @@ use slotkv_core::commands::pubsub::ChannelKind;
 use slotkv_core::exec::Published;
 use slotkv_core::exec::{ClientFilter, ClientState, Host};
 use slotkv_core::keyspace::KeyspaceStats;
+use slotkv_core::scripting::{ScriptCache, ScriptEngine, ScriptLimits, Stop};
 use slotkv_core::CmdError;
+use std::cell::RefCell;
 use std::fmt::Write;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify};
@@ -51,6 +54,8 @@ pub struct ClientInfo {
     pub soft_since: AtomicU64,
     /// Channel, pattern and shard channel subscriptions (CLIENT LIST).
     pub subs: [AtomicUsize; 3],
+    /// SCRIPT KILL's epoch when this client's running script started.
+    pub script_epoch: AtomicU64,
 }
 
 /// CLIENT UNBLOCK ... TIMEOUT: answer as if the timeout passed.
@@ -89,6 +94,7 @@ impl ClientInfo {
             queued: AtomicUsize::new(0),
             soft_since: AtomicU64::new(0),
             subs: Default::default(),
+            script_epoch: AtomicU64::new(0),
         }
     }
 
@@ -138,6 +144,12 @@ impl ClientInfo {
             && f.skip != Some(self.id)
             && f.max_age.is_none_or(|a| now.saturating_sub(self.created_ms) / 1000 >= a)
     }
+}
+
+thread_local! {
+    /// This thread's Lua state: piccolo's state is not `Send`, so each thread
+    /// that runs commands keeps its own, compiling scripts from the shared cache.
+    static LUA: Rc<RefCell<ScriptEngine>> = Rc::new(RefCell::new(ScriptEngine::new()));
 }
 
 /// The [`Host`] a connection lends to the commands it runs.
@@ -311,9 +323,86 @@ impl Host for ServerHost<'_> {
             "cluster" => o.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "modules" => o.push_str("# Modules\r\n"),
             "errorstats" => o.push_str("# Errorstats\r\n"),
+            "scripting" => {
+                let (n, bytes) = {
+                    let c = s.scripts.lock().unwrap_or_else(|p| p.into_inner());
+                    (c.len(), c.body_bytes())
+                };
+                let lua = LUA.with(|l| l.try_borrow().map(|e| e.memory()).unwrap_or(0));
+                let _ = write!(
+                    o,
+                    "# Scripting\r\nnumber_of_cached_scripts:{n}\r\nused_memory_scripts_eval:{bytes}\r\nused_memory_lua_thread:{lua}\r\nscripts_running:{}\r\nscripts_run:{}\r\nscript_steps_used:{}\r\nscript_budget_stops:{}\r\nscript_memory_stops:{}\r\nscript_kills:{}\r\nlua_step_budget:{}\r\nlua_memory_limit:{}\r\n",
+                    s.scripts_running.load(Ordering::Relaxed),
+                    s.stats.scripts_run.load(Ordering::Relaxed),
+                    s.stats.script_steps.load(Ordering::Relaxed),
+                    s.stats.script_budget_stops.load(Ordering::Relaxed),
+                    s.stats.script_memory_stops.load(Ordering::Relaxed),
+                    s.stats.script_kills.load(Ordering::Relaxed),
+                    s.hot.lua_steps.load(Ordering::Relaxed),
+                    s.hot.lua_memory.load(Ordering::Relaxed),
+                );
+            }
             _ => return None,
         }
         Some(o)
+    }
+
+    fn script_cache(&self) -> Arc<Mutex<ScriptCache>> {
+        self.shared.scripts.clone()
+    }
+
+    fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>> {
+        LUA.with(|l| l.clone())
+    }
+
+    fn script_limits(&self) -> ScriptLimits {
+        ScriptLimits {
+            steps: self.shared.hot.lua_steps.load(Ordering::Relaxed),
+            memory: self.shared.hot.lua_memory.load(Ordering::Relaxed),
+        }
+    }
+
+    fn script_started(&mut self) {
+        self.shared.scripts_running.fetch_add(1, Ordering::SeqCst);
+        self.me.script_epoch.store(self.shared.script_kill_epoch.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    fn script_killed(&self) -> bool {
+        self.shared.script_kill_epoch.load(Ordering::Relaxed) != self.me.script_epoch.load(Ordering::Relaxed)
+    }
+
+    fn script_finished(&mut self) {
+        self.shared.scripts_running.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn script_kill(&mut self) -> bool {
+        if self.shared.scripts_running.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        self.shared.script_kill_epoch.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    fn script_done(&mut self, steps: u64, stopped: Option<Stop>) {
+        let st = &self.shared.stats;
+        st.scripts_run.fetch_add(1, Ordering::Relaxed);
+        st.script_steps.fetch_add(steps, Ordering::Relaxed);
+        match stopped {
+            Some(Stop::Budget) => st.script_budget_stops.fetch_add(1, Ordering::Relaxed),
+            Some(Stop::Memory) => st.script_memory_stops.fetch_add(1, Ordering::Relaxed),
+            Some(Stop::Killed) => st.script_kills.fetch_add(1, Ordering::Relaxed),
+            Some(Stop::Internal) => 0,
+            None => 0,
+        };
+    }
+
+    fn script_log(&mut self, level: u8, text: &str) {
+        match level {
+            0 => tracing::debug!(target: "script", "{text}"),
+            1 => tracing::info!(target: "script", "{text}"),
+            2 => tracing::info!(target: "script", "{text}"),
+            _ => tracing::warn!(target: "script", "{text}"),
+        }
     }
 
     fn config_get(&self, pattern: &[u8]) -> Vec<(String, String)> {

@@ -72,6 +72,16 @@ pub struct Stats {
     pub net_out: Counter,
     /// Changes since the last save.
     pub dirty: Counter,
+    /// Scripts and functions run.
+    pub scripts_run: AtomicU64,
+    /// Steps scripts used.
+    pub script_steps: AtomicU64,
+    /// Scripts stopped by their step budget.
+    pub script_budget_stops: AtomicU64,
+    /// Scripts stopped by the memory limit.
+    pub script_memory_stops: AtomicU64,
+    /// Scripts stopped by SCRIPT KILL / FUNCTION KILL.
+    pub script_kills: AtomicU64,
 }
 
 /// Configuration values read on every request, kept out of the config lock.
@@ -86,6 +96,10 @@ pub struct HotConfig {
     pub query_limit: AtomicUsize,
     /// `client-output-buffer-limit pubsub`: hard, soft, soft seconds.
     pub pubsub_limit: [AtomicU64; 3],
+    /// `lua-step-budget`.
+    pub lua_steps: AtomicU64,
+    /// `lua-memory-limit`.
+    pub lua_memory: AtomicUsize,
 }
 
 impl HotConfig {
@@ -96,6 +110,8 @@ impl HotConfig {
             timeout: AtomicU64::new(0),
             query_limit: AtomicUsize::new(0),
             pubsub_limit: Default::default(),
+            lua_steps: AtomicU64::new(0),
+            lua_memory: AtomicUsize::new(0),
         };
         h.refresh(c);
         h
@@ -111,6 +127,8 @@ impl HotConfig {
         for (slot, v) in self.pubsub_limit.iter().zip([hard, soft, secs]) {
             slot.store(v, Ordering::Relaxed);
         }
+        self.lua_steps.store(c.get_i64("lua-step-budget") as u64, Ordering::Relaxed);
+        self.lua_memory.store(c.get_i64("lua-memory-limit") as usize, Ordering::Relaxed);
     }
 }
 
@@ -142,6 +160,12 @@ pub struct Shared {
     pub lastsave: AtomicI64,
     /// Port actually bound.
     pub port: u16,
+    /// Script bodies by SHA1.
+    pub scripts: Arc<Mutex<slotkv_core::scripting::ScriptCache>>,
+    /// Scripts running now.
+    pub scripts_running: AtomicUsize,
+    /// Advanced by SCRIPT KILL: a script started before the change stops.
+    pub script_kill_epoch: AtomicU64,
     shutdown: watch::Sender<bool>,
 }
 
@@ -209,6 +233,9 @@ impl Server {
             pubsub: pubsub::PubSub::default(),
             memory: memory::MemoryLimit::default(),
             started_ms: now_ms(),
+            scripts: Default::default(),
+            scripts_running: AtomicUsize::new(0),
+            script_kill_epoch: AtomicU64::new(0),
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
             port: bound_port,
             shutdown: tx,

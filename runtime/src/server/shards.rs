@@ -79,6 +79,7 @@ impl Shards {
     ) -> u64 {
         let spec = cmd.spec;
         let databases = self.databases;
+        let mut rerun = false;
         let mut go = |parts, client, host, out| {
             let mut ctx = ExecCtx::new(Data::new(parts), client, host, out, now, databases);
             ctx.may_block = true;
@@ -86,30 +87,49 @@ impl Shards {
             for p in ctx.data.shards() {
                 p.take_ready(wake);
             }
+            rerun = ctx.wants_all_shards;
             ctx.dirty
         };
-        if spec.has(flags::KEYSPACE) {
+        let dirty = if spec.has(flags::KEYSPACE) {
             let mut guards: Vec<_> = (0..self.shards.len()).map(|i| self.lock(i)).collect();
             let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
             return go(&mut parts[..], client, host, out);
-        }
-        let mut keys = spec.key_indexes(&args);
-        let Some(first) = keys.next() else {
-            return go(&mut [], client, host, out);
+        } else {
+            let mut keys = spec.key_indexes(&args);
+            match keys.next() {
+                None => go(&mut [], client, host, out),
+                Some(first) => {
+                    let s0 = self.shard_of(key_slot(args.get(first)) as usize);
+                    let mut more: Vec<usize> =
+                        keys.map(|i| self.shard_of(key_slot(args.get(i)) as usize)).filter(|&s| s != s0).collect();
+                    if more.is_empty() {
+                        let mut g = self.lock(s0);
+                        go(&mut [&mut *g], client, host, out)
+                    } else {
+                        more.push(s0);
+                        more.sort_unstable();
+                        more.dedup();
+                        let mut guards: Vec<_> = more.iter().map(|&i| self.lock(i)).collect();
+                        let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
+                        go(&mut parts[..], client, host, out)
+                    }
+                }
+            }
         };
-        let s0 = self.shard_of(key_slot(args.get(first)) as usize);
-        let mut more: Vec<usize> =
-            keys.map(|i| self.shard_of(key_slot(args.get(i)) as usize)).filter(|&s| s != s0).collect();
-        if more.is_empty() {
-            let mut g = self.lock(s0);
-            return go(&mut [&mut *g], client, host, out);
+        if !rerun {
+            return dirty;
         }
-        more.push(s0);
-        more.sort_unstable();
-        more.dedup();
-        let mut guards: Vec<_> = more.iter().map(|&i| self.lock(i)).collect();
+        // A script touched keys it did not declare: it was rolled back and runs
+        // again holding every shard, so it stays atomic.
+        let mut guards: Vec<_> = (0..self.shards.len()).map(|i| self.lock(i)).collect();
         let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
-        go(&mut parts[..], client, host, out)
+        let mut ctx = ExecCtx::new(Data::new(&mut parts[..]), client, host, out, now, databases);
+        ctx.may_block = true;
+        execute(&mut ctx, cmd, args);
+        for p in ctx.data.shards() {
+            p.take_ready(wake);
+        }
+        dirty + ctx.dirty
     }
 
     /// Takes `client` out of every line it waits in (timeout, CLIENT UNBLOCK).

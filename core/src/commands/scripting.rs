@@ -1,0 +1,503 @@
+//! Scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT.
+//!
+//! A script runs inside its EVAL command, holding the shards of its declared
+//! keys (the runtime locked them from the key positions). Each `redis.call` is
+//! run here with the same checks Redis makes for scripts, on the script's own
+//! view of the client (its database, its protocol). Before a write, the keys
+//! it names are copied into an undo log, so a script stopped by its step
+//! budget, its memory limit or SCRIPT KILL leaves the data exactly as it was.
+//! A call on a key outside the held shards rolls the script back and asks the
+//! runtime to run it again holding every shard ([`ExecCtx::wants_all_shards`]).
+
+use super::spec::{flags::*, CommandSpec, Group, KeyPos, KeySpec};
+use super::util::int_arg;
+use crate::error::{CmdError, CmdResult};
+use crate::exec::{execute, ExecCtx};
+use crate::reply::Reply;
+use crate::resp::request::{Args, Argv};
+use crate::resp::ReplyBuf;
+use crate::scripting::{parse_shebang, ScriptEngine, Step, Stop};
+use crate::types::Value;
+use std::collections::HashSet;
+
+const S: Group = Group::Scripting;
+
+/// An EVAL-family declaration: numkeys at 2, keys after it.
+const fn eval_cmd(
+    name: &'static str,
+    read_only: bool,
+    notes: bool,
+    summary: &'static str,
+    since: &'static str,
+    handler: super::Handler,
+) -> CommandSpec {
+    const RW: &[&str] = &["RW", "access", "update"];
+    const RO: &[&str] = &["RO", "access"];
+    const RW_SPEC: &[KeySpec] = &[KeySpec {
+        keynum: true,
+        notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
+        ..KeySpec::at(2, RW)
+    }];
+    const RW_PLAIN: &[KeySpec] = &[KeySpec { keynum: true, ..KeySpec::at(2, RW) }];
+    const RO_PLAIN: &[KeySpec] = &[KeySpec { keynum: true, ..KeySpec::at(2, RO) }];
+    const RO_SPEC: &[KeySpec] = &[KeySpec {
+        keynum: true,
+        notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"),
+        ..KeySpec::at(2, RO)
+    }];
+    let common = NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE;
+    CommandSpec {
+        key_specs: match (read_only, notes) {
+            (true, true) => RO_SPEC,
+            (true, false) => RO_PLAIN,
+            (false, true) => RW_SPEC,
+            (false, false) => RW_PLAIN,
+        },
+        ..CommandSpec::new(
+            name,
+            -3,
+            if read_only { common | READONLY } else { common },
+            KeyPos::counted(2),
+            if read_only { RO } else { RW },
+            S,
+            summary,
+            since,
+            "Depends on the script that is executed.",
+            handler,
+        )
+    }
+}
+
+pub(crate) const SPECS: &[CommandSpec] = &[
+    eval_cmd("eval", false, true, "Executes a server-side Lua script.", "2.6.0", eval),
+    eval_cmd("evalsha", false, false, "Executes a server-side Lua script by SHA1 digest.", "2.6.0", evalsha),
+    eval_cmd("eval_ro", true, true, "Executes a read-only server-side Lua script.", "7.0.0", eval_ro),
+    eval_cmd(
+        "evalsha_ro",
+        true,
+        false,
+        "Executes a read-only server-side Lua script by SHA1 digest.",
+        "7.0.0",
+        evalsha_ro,
+    ),
+    CommandSpec {
+        subcommands: SCRIPT_SUBS,
+        ..CommandSpec::keyless(
+            "script",
+            -2,
+            CONTAINER,
+            S,
+            "A container for Lua scripts management commands.",
+            "2.6.0",
+            super::server::container,
+        )
+    },
+];
+
+const SCRIPT_SUBS: &[CommandSpec] = &[
+    CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:agg_logical_and"],
+        ..CommandSpec::keyless(
+            "exists",
+            -3,
+            NOSCRIPT,
+            S,
+            "Determines whether server-side Lua scripts exist in the script cache.",
+            "2.6.0",
+            script_exists,
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ..CommandSpec::keyless(
+            "flush",
+            -2,
+            NOSCRIPT,
+            S,
+            "Removes all server-side Lua scripts from the script cache.",
+            "2.6.0",
+            script_flush,
+        )
+    },
+    CommandSpec {
+        ..CommandSpec::keyless(
+            "help",
+            2,
+            LOADING | STALE,
+            S,
+            "Returns helpful text about the different subcommands.",
+            "5.0.0",
+            script_help,
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
+        ..CommandSpec::keyless(
+            "kill",
+            2,
+            NOSCRIPT | ALLOW_BUSY,
+            S,
+            "Terminates a server-side Lua script during execution.",
+            "2.6.0",
+            script_kill,
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ..CommandSpec::keyless(
+            "load",
+            3,
+            NOSCRIPT | STALE,
+            S,
+            "Loads a server-side Lua script to the script cache.",
+            "2.6.0",
+            script_load,
+        )
+    },
+];
+
+fn eval(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    eval_generic(ctx, args, false, false)
+}
+
+fn evalsha(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    eval_generic(ctx, args, true, false)
+}
+
+fn eval_ro(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    eval_generic(ctx, args, false, true)
+}
+
+fn evalsha_ro(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    eval_generic(ctx, args, true, true)
+}
+
+/// Reads `numkeys` at index 2 with Redis's messages.
+fn numkeys(args: &Args<'_>) -> Result<usize, CmdError> {
+    let n = int_arg(args.get(2))?;
+    if n < 0 {
+        return Err(CmdError::msg("ERR Number of keys can't be negative"));
+    }
+    if n as u64 > (args.len() - 3) as u64 {
+        return Err(CmdError::msg("ERR Number of keys can't be greater than number of args"));
+    }
+    Ok(n as usize)
+}
+
+fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: bool) -> CmdResult {
+    let n = numkeys(&args)?;
+    let cache = ctx.host.script_cache();
+    let engine_rc = ctx.host.script_engine();
+    let mut engine = engine_rc.borrow_mut();
+    let (sha, body) = {
+        let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+        engine.sync_generation(c.generation());
+        if by_sha {
+            let body = c.get(args.get(1)).ok_or(CmdError::msg("NOSCRIPT No matching script. Please use EVAL."))?;
+            (String::from_utf8_lossy(args.get(1)).to_ascii_lowercase(), body)
+        } else {
+            let body = args.get(1);
+            (crate::scripting::sha1_hex(body), std::sync::Arc::from(body))
+        }
+    };
+    let parsed = parse_shebang(&body).map_err(CmdError::owned)?;
+    if !engine.is_compiled(&sha) {
+        engine.compile(&sha, &parsed.code).map_err(CmdError::owned)?;
+    }
+    if !by_sha {
+        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(&body);
+    }
+    if engine.needs_all_shards(&sha) && !ctx.data.covers_all() {
+        ctx.wants_all_shards = true;
+        return Ok(());
+    }
+    let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
+    let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
+    let read_only = read_only || parsed.flags.no_writes;
+    let limits = ctx.host.script_limits();
+    engine.start(&sha, &keys, &argv, limits).map_err(CmdError::owned)?;
+    let outcome = run(ctx, &mut engine, read_only);
+    for line in engine.take_logs() {
+        ctx.host.script_log(line.level, &line.text);
+    }
+    ctx.host.script_done(engine.steps_used(), outcome.as_ref().err().copied());
+    match outcome {
+        Ok(Some(reply)) => {
+            reply.encode(ctx.out);
+            Ok(())
+        }
+        Ok(None) => {
+            engine.mark_needs_all_shards(&sha);
+            ctx.wants_all_shards = true;
+            Ok(())
+        }
+        Err(stop) => Err(CmdError::owned(stop_message(stop, ctx.host.script_limits()))),
+    }
+}
+
+/// The error for a script stopped before it finished.
+fn stop_message(stop: Stop, limits: crate::scripting::ScriptLimits) -> String {
+    match stop {
+        Stop::Budget => format!(
+            "ERR Script used its whole step budget (lua-step-budget {}) and was stopped; its writes were rolled back",
+            limits.steps
+        ),
+        Stop::Memory => format!(
+            "ERR Script went past its memory limit (lua-memory-limit {} bytes) and was stopped; its writes were rolled back",
+            limits.memory
+        ),
+        Stop::Killed => "ERR Script killed by user with SCRIPT KILL... its writes were rolled back".to_string(),
+        Stop::Internal => "ERR Script stopped by an internal interpreter error; its writes were rolled back".to_string(),
+    }
+}
+
+/// Runs a started script to its end: the reply, `None` when it must run
+/// again holding every shard, or why it was stopped. Stopped scripts are
+/// rolled back.
+fn run(ctx: &mut ExecCtx<'_>, engine: &mut ScriptEngine, read_only: bool) -> Result<Option<Reply>, Stop> {
+    let saved = (ctx.client.db, ctx.client.resp3, ctx.client.current, ctx.may_block);
+    ctx.may_block = false;
+    ctx.host.script_started();
+    let mut undo = UndoLog::default();
+    let outcome = loop {
+        match engine.step() {
+            Step::Running => {
+                if ctx.host.script_killed() {
+                    engine.stop(Stop::Killed);
+                    break Err(Stop::Killed);
+                }
+            }
+            Step::Call(call) => match script_call(ctx, &call.args, read_only, &mut undo, engine.resp3()) {
+                Some(reply) => engine.resume(reply, call.raise),
+                None => {
+                    engine.stop(Stop::Killed);
+                    break Ok(None);
+                }
+            },
+            Step::Done(reply) => break Ok(Some(reply)),
+            Step::Stopped(stop) => break Err(stop),
+        }
+    };
+    ctx.host.script_finished();
+    if !matches!(outcome, Ok(Some(_))) {
+        undo.rollback(ctx);
+    }
+    (ctx.client.db, ctx.client.resp3, ctx.client.current, ctx.may_block) = saved;
+    ctx.out.resp3 = ctx.client.resp3;
+    outcome
+}
+
+/// Runs one `redis.call` with Redis's checks for scripts; `None` when a key is
+/// outside the shards held.
+fn script_call(
+    ctx: &mut ExecCtx<'_>,
+    argv: &[Vec<u8>],
+    read_only: bool,
+    undo: &mut UndoLog,
+    resp3: bool,
+) -> Option<Reply> {
+    let argv = Argv::from_args(argv.iter());
+    let args = argv.bind(&[]);
+    let err = |m: &str| Some(Reply::Error(m.to_string()));
+    let Some(top) = super::lookup(args.get(0)) else {
+        return err("ERR Unknown Redis command called from script");
+    };
+    let cmd = match super::resolve(&args) {
+        Ok(c) => c,
+        Err(CmdError::WrongArity(_)) => return err("ERR Wrong number of args calling Redis command from script"),
+        Err(e) => return Some(Reply::Error(e.text().into_owned())),
+    };
+    if top.has(NOSCRIPT) || cmd.spec.has(NOSCRIPT) {
+        return err("ERR This Redis command is not allowed from script");
+    }
+    let writes = top.has(WRITE) || cmd.spec.has(WRITE);
+    if writes && read_only {
+        return err("ERR Write commands are not allowed from read-only scripts.");
+    }
+    let db = ctx.client.db;
+    if cmd.spec.has(KEYSPACE) && !ctx.data.covers_all() {
+        return None;
+    }
+    for i in cmd.spec.key_indexes(&args) {
+        if ctx.data.locate(args.get(i)).is_err() {
+            return None;
+        }
+    }
+    if writes {
+        undo.save(ctx, db, cmd.spec.name, &args);
+    }
+    let mut out = ReplyBuf::new(resp3);
+    std::mem::swap(ctx.out, &mut out);
+    ctx.client.resp3 = resp3;
+    execute(ctx, cmd, args);
+    std::mem::swap(ctx.out, &mut out);
+    match crate::resp::frame::decode_reply(&out.buf) {
+        Ok(Some((reply, _))) => Some(reply),
+        _ => err("ERR internal error: unreadable reply"),
+    }
+}
+
+/// What a script's writes replaced, to put back if it is stopped.
+#[derive(Default)]
+struct UndoLog {
+    entries: Vec<Undo>,
+    saved: HashSet<(usize, Vec<u8>)>,
+}
+
+enum Undo {
+    Key { db: usize, key: Vec<u8>, old: Option<(Value, Option<u64>)> },
+    Db { db: usize, keys: Vec<(Vec<u8>, Value, Option<u64>)> },
+    Swap(usize, usize),
+}
+
+impl UndoLog {
+    /// Saves what the write command `name` with `args` may change.
+    fn save(&mut self, ctx: &mut ExecCtx<'_>, db: usize, name: &str, args: &Args<'_>) {
+        match name {
+            "flushdb" => self.save_db(ctx, db),
+            "flushall" => (0..ctx.databases).for_each(|d| self.save_db(ctx, d)),
+            "swapdb" => {
+                if let (Some(a), Some(b)) =
+                    (crate::numeric::parse_i64(args.get(1)), crate::numeric::parse_i64(args.get(2)))
+                {
+                    self.entries.push(Undo::Swap(a as usize, b as usize));
+                }
+            }
+            _ => {
+                let spec = super::lookup(args.get(0));
+                if let Some(spec) = spec {
+                    for i in spec.key_indexes(args) {
+                        self.save_key(ctx, db, args.get(i));
+                    }
+                }
+                // Keys in another database: MOVE's and COPY ... DB's destination.
+                let other_db = match name {
+                    "move" => crate::numeric::parse_i64(args.get(2)).map(|d| (d, 1)),
+                    "copy" => (3..args.len().saturating_sub(1))
+                        .find(|&i| args.get(i).eq_ignore_ascii_case(b"db"))
+                        .and_then(|i| crate::numeric::parse_i64(args.get(i + 1)))
+                        .map(|d| (d, 2)),
+                    _ => None,
+                };
+                if let Some((d, key_at)) = other_db {
+                    if d >= 0 && (d as usize) < ctx.databases {
+                        self.save_key(ctx, d as usize, args.get(key_at));
+                    }
+                }
+            }
+        }
+    }
+
+    fn save_key(&mut self, ctx: &mut ExecCtx<'_>, db: usize, key: &[u8]) {
+        if !self.saved.insert((db, key.to_vec())) {
+            return;
+        }
+        if let Ok((ks, slot)) = ctx.data.locate(key) {
+            let old = ks.snapshot(db, slot, key);
+            self.entries.push(Undo::Key { db, key: key.to_vec(), old });
+        }
+    }
+
+    fn save_db(&mut self, ctx: &mut ExecCtx<'_>, db: usize) {
+        let keys = ctx.data.shards().flat_map(|s| s.db_snapshot(db)).collect();
+        self.entries.push(Undo::Db { db, keys });
+    }
+
+    /// Puts everything back, newest change first.
+    fn rollback(self, ctx: &mut ExecCtx<'_>) {
+        let now = ctx.now;
+        for e in self.entries.into_iter().rev() {
+            match e {
+                Undo::Key { db, key, old } => {
+                    if let Ok((ks, slot)) = ctx.data.locate(&key) {
+                        ks.restore(db, slot, &key, old, now);
+                    }
+                }
+                Undo::Db { db, keys } => {
+                    for s in ctx.data.shards() {
+                        s.flush_db(db);
+                    }
+                    for (key, value, expire) in keys {
+                        if let Ok((ks, slot)) = ctx.data.locate(&key) {
+                            ks.restore(db, slot, &key, Some((value, expire)), now);
+                        }
+                    }
+                }
+                Undo::Swap(a, b) => {
+                    for s in ctx.data.shards() {
+                        s.swap_db(a, b);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn script_exists(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let cache = ctx.host.script_cache();
+    let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    ctx.out.array(args.len() - 2);
+    for i in 2..args.len() {
+        ctx.out.int(i64::from(c.get(args.get(i)).is_some()));
+    }
+    Ok(())
+}
+
+fn script_flush(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::msg("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+    }
+    if args.len() == 3 && !args.get(2).eq_ignore_ascii_case(b"sync") && !args.get(2).eq_ignore_ascii_case(b"async") {
+        return Err(CmdError::msg("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+    }
+    ctx.host.script_cache().lock().unwrap_or_else(|p| p.into_inner()).flush();
+    ctx.out.ok();
+    Ok(())
+}
+
+fn script_kill(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    if ctx.host.script_kill() {
+        ctx.out.ok();
+        Ok(())
+    } else {
+        Err(CmdError::msg("NOTBUSY No scripts in execution right now."))
+    }
+}
+
+fn script_load(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let body = args.get(2);
+    let parsed = parse_shebang(body).map_err(CmdError::owned)?;
+    let sha = crate::scripting::sha1_hex(body);
+    let engine_rc = ctx.host.script_engine();
+    let mut engine = engine_rc.borrow_mut();
+    let cache = ctx.host.script_cache();
+    engine.sync_generation(cache.lock().unwrap_or_else(|p| p.into_inner()).generation());
+    if !engine.is_compiled(&sha) {
+        engine.compile(&sha, &parsed.code).map_err(CmdError::owned)?;
+    }
+    cache.lock().unwrap_or_else(|p| p.into_inner()).insert(body);
+    ctx.out.bulk(sha.as_bytes());
+    Ok(())
+}
+
+fn script_help(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    super::server::help_reply_prints(
+        ctx,
+        "SCRIPT",
+        &[
+            "EXISTS <sha1> [<sha1> ...]",
+            "    Return information about the existence of the scripts in the script cache.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Flush the Lua scripts cache. Very dangerous on replicas.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the scripts cache.",
+            "    * SYNC: Synchronously flush the scripts cache.",
+            "KILL",
+            "    Kill the currently executing Lua script.",
+            "LOAD <script>",
+            "    Load a script into the scripts cache without executing it.",
+        ],
+    );
+    Ok(())
+}
