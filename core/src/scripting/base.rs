@@ -329,6 +329,26 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
             }
         }),
     );
+    let b = bridge.clone();
+    set(
+        ctx,
+        g,
+        super::rewrite::CONCAT,
+        Callback::from_fn(&ctx, move |ctx, mut exec, mut stack| {
+            let (x, y) = (stack.get(0), stack.get(1));
+            let (Some(a), Some(c)) = (to_bytes(x), to_bytes(y)) else {
+                let bad = if to_bytes(x).is_none() { x } else { y };
+                return Err(raise(ctx, &exec, &format!("attempt to concatenate a {} value", type_name(bad))));
+            };
+            let len = a.len() + c.len();
+            super::strlib::check_alloc(ctx, &b, len)?;
+            exec.fuel().consume((len / 64).min(i32::MAX as usize) as i32);
+            let mut out = a;
+            out.extend_from_slice(&c);
+            stack.replace(ctx, ctx.intern(&out));
+            Ok(CallbackReturn::Return)
+        }),
+    );
     set(
         ctx,
         g,

@@ -25,6 +25,7 @@ pub(crate) mod numfmt;
 pub mod pattern;
 mod printf;
 mod redis_lib;
+mod rewrite;
 mod strlib;
 mod tablib;
 
@@ -295,6 +296,9 @@ pub struct ScriptEngine {
     used: u64,
     limits: ScriptLimits,
     baseline: usize,
+    /// The state's size when the running script started: the memory limit
+    /// counts what the script adds.
+    start_memory: usize,
 }
 
 /// The memory a fresh state takes is not charged to scripts.
@@ -347,6 +351,7 @@ impl ScriptEngine {
             used: 0,
             limits: ScriptLimits { steps: u64::MAX, memory: usize::MAX },
             baseline,
+            start_memory: baseline,
         }
     }
 
@@ -384,8 +389,22 @@ impl ScriptEngine {
 
     fn load_chunk(&mut self, name: &str, code: &[u8]) -> Result<StashedFunction, String> {
         self.lua.enter(|ctx| {
-            let closure = Closure::load_with_env(ctx, Some(name), code, ctx.globals())
-                .map_err(|e| format!("ERR Error compiling script (new function): {}", base::compile_error(name, &e)))?;
+            #[derive(Clone, Copy)]
+            struct Interner<'gc>(piccolo::Context<'gc>);
+            impl<'gc> piccolo::compiler::StringInterner for Interner<'gc> {
+                type String = piccolo::String<'gc>;
+                fn intern(&mut self, s: &[u8]) -> Self::String {
+                    self.0.intern(s)
+                }
+            }
+            let fail = |e: piccolo::PrototypeError| {
+                format!("ERR Error compiling script (new function): {}", base::compile_error(name, &e))
+            };
+            let mut chunk = piccolo::compiler::parse_chunk(code, Interner(ctx)).map_err(|e| fail(e.into()))?;
+            rewrite::chunk(&mut chunk, &ctx.intern(rewrite::CONCAT.as_bytes()));
+            let compiled = piccolo::compiler::compile_chunk(&chunk, Interner(ctx)).map_err(|e| fail(e.into()))?;
+            let proto = piccolo::FunctionPrototype::from_compiled(&ctx, ctx.intern(name.as_bytes()), &compiled);
+            let closure = Closure::new(&ctx, proto, Some(ctx.globals())).map_err(|e| format!("ERR {e}"))?;
             Ok(ctx.stash(piccolo::Function::Closure(closure)))
         })
     }
@@ -434,6 +453,7 @@ impl ScriptEngine {
         }
         self.used = 0;
         self.limits = limits;
+        self.start_memory = self.lua.total_memory();
         self.origin = Some(origin);
         self.lua.enter(|ctx| {
             let list = |items: &[&[u8]]| {
@@ -485,7 +505,7 @@ impl ScriptEngine {
         if let Some(stop) = stopped {
             return self.stop(stop);
         }
-        if self.lua.total_memory().saturating_sub(self.baseline) > self.limits.memory {
+        if self.lua.total_memory().saturating_sub(self.start_memory) > self.limits.memory {
             return self.stop(Stop::Memory);
         }
         if !done {
@@ -549,6 +569,13 @@ impl ScriptEngine {
         self.lua.enter(|ctx| ctx.fetch(executor).stop(&ctx));
         self.finish();
         self.lua.gc_collect();
+        // A stopped script may leave grown buffers behind (a deep recursion's
+        // stack keeps its capacity): start over with a fresh state then.
+        if self.lua.total_memory() > self.baseline.saturating_mul(4).max(self.baseline + (8 << 20)) {
+            let generation = self.generation;
+            *self = ScriptEngine::new();
+            self.generation = generation;
+        }
         Step::Stopped(why)
     }
 
@@ -606,5 +633,30 @@ impl ScriptEngine {
         b.loading = false;
         let registered = b.registering.take().unwrap_or_default();
         outcome.map(|_| registered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Engine;
+    use crate::reply::Reply;
+
+    fn eval(e: &mut Engine, script: &str) -> Reply {
+        e.execute(&["EVAL", script, "0"], 1_000)
+    }
+
+    #[test]
+    fn limits_name_what_stopped_the_script() {
+        let mut e = Engine::new(1, 1_000);
+        e.set_script_limits(super::ScriptLimits { steps: 2_000_000, memory: 8 << 20 });
+        let r = eval(&mut e, "while true do end");
+        assert!(matches!(&r, Reply::Error(m) if m.contains("step budget")), "{r:?}");
+        let r = eval(&mut e, "return string.rep('x', 1e9)");
+        assert!(matches!(&r, Reply::Error(m) if m.contains("memory limit")), "{r:?}");
+        assert_eq!(eval(&mut e, "return 1"), Reply::Int(1));
+        let r = eval(&mut e, "local s = 'x' while true do s = s .. s end");
+        assert!(matches!(&r, Reply::Error(m) if m.contains("memory limit")), "{r:?}");
+        let r = eval(&mut e, "error('boom')");
+        assert!(matches!(&r, Reply::Error(m) if m.starts_with("ERR user_script:1: boom")), "{r:?}");
     }
 }

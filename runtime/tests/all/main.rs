@@ -10,4 +10,5 @@ mod lifecycle;
 mod memory;
 mod protocol;
 mod pubsub;
+mod scripting;
 mod streams;
