@@ -164,6 +164,11 @@ pub trait Host {
     fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>>;
     /// The step budget and memory limit of a script run.
     fn script_limits(&self) -> ScriptLimits;
+    /// Steps a script may take where it runs now before it must move to run
+    /// elsewhere ([`ExecCtx::wants_offload`]); `None`: it runs to its end here.
+    fn script_inline_steps(&self) -> Option<u64> {
+        None
+    }
     /// A script of this client starts running (SCRIPT KILL can stop it).
     fn script_started(&mut self);
     /// True once SCRIPT KILL asked the running script to stop.
@@ -213,6 +218,10 @@ pub struct ExecCtx<'a> {
     /// The command (a script) needs keys outside the shards it holds: it wrote
     /// nothing, and the caller should run it again holding every shard.
     pub wants_all_shards: bool,
+    /// The command (a script) ran past the steps it may take here
+    /// ([`Host::script_inline_steps`]): it wrote nothing, and the caller
+    /// should run it again where it may take its whole budget.
+    pub wants_offload: bool,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -237,6 +246,7 @@ impl<'a> ExecCtx<'a> {
             may_block: false,
             blocking: false,
             wants_all_shards: false,
+            wants_offload: false,
         }
     }
 

@@ -214,9 +214,20 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
     let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
     let read_only = read_only || parsed.flags.no_writes;
-    let limits = ctx.host.script_limits();
+    let mut limits = ctx.host.script_limits();
+    // Where the host wants long scripts elsewhere, a script first runs here
+    // with a short budget; one that needs more is rolled back and moved.
+    let inline = ctx.host.script_inline_steps().filter(|&n| n < limits.steps);
+    if let Some(n) = inline {
+        limits.steps = n;
+    }
     engine.start(&sha, &keys, &argv, limits).map_err(CmdError::owned)?;
     let outcome = run(ctx, &mut engine, read_only);
+    if inline.is_some() && matches!(outcome, Err(Stop::Budget)) {
+        engine.take_logs();
+        ctx.wants_offload = true;
+        return Ok(());
+    }
     for line in engine.take_logs() {
         ctx.host.script_log(line.level, &line.text);
     }

@@ -5,6 +5,7 @@
 
 use super::host::{ClientInfo, ServerHost, UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
 use super::pubsub::Delivery;
+use super::scripts::Job;
 use super::{now_ms, Shared};
 use bytes::{Buf, BytesMut};
 use slotkv_core::commands::pubsub::write_message;
@@ -152,7 +153,32 @@ async fn serve_requests(
                             None => {}
                             Some(cmd) => {
                                 last_cmd = Some(cmd);
-                                dirty += shared.shards.run(cmd, args, client, &mut host, &mut out, now, &mut wake);
+                                let outcome = loop {
+                                    match shared.shards.try_run(cmd, args, client, &mut host, &mut out, now, &mut wake)
+                                    {
+                                        Ok(o) => break o,
+                                        Err(busy) => shared.shards.wait_for(busy).await,
+                                    }
+                                };
+                                dirty += outcome.dirty;
+                                if outcome.offload {
+                                    let job = Job::new(
+                                        shared.clone(),
+                                        info.clone(),
+                                        client.clone(),
+                                        Argv::from_args(args.iter()),
+                                        requirepass.clone(),
+                                        now,
+                                    );
+                                    match shared.script_pool.run(job).await {
+                                        Some(done) => {
+                                            *client = done.client;
+                                            out.buf.extend_from_slice(&done.out);
+                                            dirty += done.dirty;
+                                        }
+                                        None => out.error("ERR script thread failed"),
+                                    }
+                                }
                                 if !wake.is_empty() {
                                     shared.wake(&mut wake);
                                     // Let the woken clients retry before this client's next
@@ -269,7 +295,10 @@ impl Waiting<'_, '_> {
                     let args = retry.bind(&[]);
                     let Ok(cmd) = resolve(&args) else { break self.give_up(out, None) };
                     let mut wake = Vec::new();
-                    shared.shards.run(cmd, args, self.client, self.host, out, now_ms(), &mut wake);
+                    let now = now_ms();
+                    while let Err(busy) = shared.shards.try_run(cmd, args, self.client, self.host, out, now, &mut wake) {
+                        shared.shards.wait_for(busy).await;
+                    }
                     // A retry that changed nothing must not wake itself again.
                     wake.retain(|&id| id != info.id);
                     shared.wake(&mut wake);

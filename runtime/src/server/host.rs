@@ -362,6 +362,10 @@ impl Host for ServerHost<'_> {
         }
     }
 
+    fn script_inline_steps(&self) -> Option<u64> {
+        (!super::scripts::on_script_thread()).then_some(super::scripts::INLINE_STEPS)
+    }
+
     fn script_started(&mut self) {
         self.shared.scripts_running.fetch_add(1, Ordering::SeqCst);
         self.me.script_epoch.store(self.shared.script_kill_epoch.load(Ordering::SeqCst), Ordering::SeqCst);

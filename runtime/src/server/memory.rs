@@ -143,7 +143,8 @@ impl MemoryLimit {
         let n = shards.count();
         for _ in 0..n {
             let i = self.next_shard.fetch_add(1, Ordering::Relaxed) % n;
-            let mut shard = shards.lock(i);
+            // A shard a script holds is passed over this time.
+            let Some(mut shard) = shards.try_lock(i) else { continue };
             candidates.clear();
             shard.eviction_candidates(pool, rank, samples, now, candidates);
             if let Some(best) = candidates.iter().max_by_key(|c| c.score) {

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod host;
 pub mod memory;
 pub mod pubsub;
+pub mod scripts;
 pub mod shards;
 
 use crate::config::Config;
@@ -164,6 +165,8 @@ pub struct Shared {
     pub scripts: Arc<Mutex<slotkv_core::scripting::ScriptCache>>,
     /// Scripts running now.
     pub scripts_running: AtomicUsize,
+    /// Threads for scripts that run long.
+    pub script_pool: scripts::ScriptPool,
     /// Advanced by SCRIPT KILL: a script started before the change stops.
     pub script_kill_epoch: AtomicU64,
     shutdown: watch::Sender<bool>,
@@ -235,6 +238,7 @@ impl Server {
             started_ms: now_ms(),
             scripts: Default::default(),
             scripts_running: AtomicUsize::new(0),
+            script_pool: Default::default(),
             script_kill_epoch: AtomicU64::new(0),
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
             port: bound_port,

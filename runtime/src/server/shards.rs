@@ -15,12 +15,64 @@ use slotkv_core::commands::{flags, Resolved};
 use slotkv_core::exec::{execute, unblock, unwatch_all, ClientState, ExecCtx, Host};
 use slotkv_core::resp::request::Args;
 use slotkv_core::{key_slot, Data, Keyspace, ReplyBuf, SLOTS};
-use std::sync::{Mutex, MutexGuard};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+use tokio::sync::Notify;
 
 /// The keyspace, split into slot ranges.
 pub struct Shards {
-    shards: Vec<Mutex<Keyspace>>,
+    shards: Vec<Shard>,
     databases: usize,
+}
+
+/// One slot range behind its lock, with the means to wait for it without
+/// blocking a thread: a script may hold a shard for a long time, and the I/O
+/// thread must go on serving the other shards meanwhile.
+struct Shard {
+    data: Mutex<Keyspace>,
+    /// Tasks waiting for the lock ([`Shards::wait_for`]).
+    waiters: AtomicUsize,
+    /// Signalled on release while there are waiters.
+    released: Notify,
+}
+
+/// A held shard; releasing it wakes the tasks waiting for it.
+pub struct ShardGuard<'a> {
+    guard: Option<MutexGuard<'a, Keyspace>>,
+    shard: &'a Shard,
+}
+
+impl Deref for ShardGuard<'_> {
+    type Target = Keyspace;
+    fn deref(&self) -> &Keyspace {
+        self.guard.as_deref().expect("held until dropped")
+    }
+}
+
+impl DerefMut for ShardGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Keyspace {
+        self.guard.as_deref_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for ShardGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        if self.shard.waiters.load(Ordering::SeqCst) > 0 {
+            self.shard.released.notify_waiters();
+        }
+    }
+}
+
+/// What running a command asked of its caller.
+#[derive(Default)]
+pub struct RunOutcome {
+    /// Changes made.
+    pub dirty: u64,
+    /// A script ran past the time it may take on the I/O thread; it wrote
+    /// nothing and is to run again on a script thread.
+    pub offload: bool,
 }
 
 impl Shards {
@@ -30,7 +82,11 @@ impl Shards {
         let shards = (0..n)
             .map(|i| {
                 let (first, end) = (i * SLOTS / n, (i + 1) * SLOTS / n);
-                Mutex::new(Keyspace::new(first, end - first, databases, seed))
+                Shard {
+                    data: Mutex::new(Keyspace::new(first, end - first, databases, seed)),
+                    waiters: AtomicUsize::new(0),
+                    released: Notify::new(),
+                }
             })
             .collect();
         Shards { shards, databases }
@@ -59,13 +115,93 @@ impl Shards {
     /// Locks shard `i`. A panic in another command while it held the lock does not
     /// make the data unreachable: the shard's structures are only changed through
     /// methods that leave them consistent.
-    pub fn lock(&self, i: usize) -> MutexGuard<'_, Keyspace> {
-        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
+    pub fn lock(&self, i: usize) -> ShardGuard<'_> {
+        let shard = &self.shards[i];
+        ShardGuard { guard: Some(shard.data.lock().unwrap_or_else(|p| p.into_inner())), shard }
     }
 
-    /// Runs `cmd`, holding the shards it needs; returns the changes it made.
-    /// Clients blocked on keys it wrote are appended to `wake`, to be woken
-    /// once the locks are released.
+    /// Locks shard `i` if it is free.
+    pub fn try_lock(&self, i: usize) -> Option<ShardGuard<'_>> {
+        let shard = &self.shards[i];
+        let guard = match shard.data.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        Some(ShardGuard { guard: Some(guard), shard })
+    }
+
+    /// Waits, without blocking the thread, until shard `i` was free at least once.
+    pub async fn wait_for(&self, i: usize) {
+        let shard = &self.shards[i];
+        shard.waiters.fetch_add(1, Ordering::SeqCst);
+        let released = shard.released.notified();
+        tokio::pin!(released);
+        released.as_mut().enable();
+        let free = self.try_lock(i).is_some();
+        if !free {
+            released.await;
+        }
+        shard.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// The shards `cmd` needs, in lock order (every shard for keyspace-wide commands).
+    fn needed(&self, cmd: Resolved, args: &Args<'_>) -> Needed {
+        if cmd.spec.has(flags::KEYSPACE) {
+            return Needed::All;
+        }
+        let mut keys = cmd.spec.key_indexes(args);
+        let Some(first) = keys.next() else { return Needed::None };
+        let s0 = self.shard_of(key_slot(args.get(first)) as usize);
+        let mut more: Vec<usize> =
+            keys.map(|i| self.shard_of(key_slot(args.get(i)) as usize)).filter(|&s| s != s0).collect();
+        if more.is_empty() {
+            return Needed::One(s0);
+        }
+        more.push(s0);
+        more.sort_unstable();
+        more.dedup();
+        Needed::Some(more)
+    }
+
+    /// Locks `needed`, waiting on a thread (`wait`) or giving up at the first
+    /// busy shard (returned).
+    fn acquire(&self, needed: &Needed, wait: bool) -> Result<Vec<ShardGuard<'_>>, usize> {
+        let take = |i: usize| if wait { Some(self.lock(i)) } else { self.try_lock(i) };
+        let ids: Vec<usize> = match needed {
+            Needed::None => return Ok(Vec::new()),
+            Needed::One(i) => vec![*i],
+            Needed::Some(v) => v.clone(),
+            Needed::All => (0..self.shards.len()).collect(),
+        };
+        let mut guards = Vec::with_capacity(ids.len());
+        for i in ids {
+            match take(i) {
+                Some(g) => guards.push(g),
+                None => return Err(i),
+            }
+        }
+        Ok(guards)
+    }
+
+    /// Runs `cmd` if every shard it needs is free now; otherwise returns the
+    /// first busy shard, for the caller to [`Shards::wait_for`] it and try
+    /// again. Clients blocked on keys it wrote are appended to `wake`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn try_run(
+        &self,
+        cmd: Resolved,
+        args: Args<'_>,
+        client: &mut ClientState,
+        host: &mut dyn Host,
+        out: &mut ReplyBuf,
+        now: u64,
+        wake: &mut Vec<u64>,
+    ) -> Result<RunOutcome, usize> {
+        self.run_with(cmd, args, client, host, out, now, wake, false)
+    }
+
+    /// Runs `cmd`, waiting on this thread for the shards it needs (script threads).
     #[allow(clippy::too_many_arguments)]
     pub fn run(
         &self,
@@ -76,52 +212,46 @@ impl Shards {
         out: &mut ReplyBuf,
         now: u64,
         wake: &mut Vec<u64>,
-    ) -> u64 {
-        let spec = cmd.spec;
+    ) -> RunOutcome {
+        match self.run_with(cmd, args, client, host, out, now, wake, true) {
+            Ok(o) => o,
+            Err(_) => unreachable!("waiting acquisition never gives up"),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_with(
+        &self,
+        cmd: Resolved,
+        args: Args<'_>,
+        client: &mut ClientState,
+        host: &mut dyn Host,
+        out: &mut ReplyBuf,
+        now: u64,
+        wake: &mut Vec<u64>,
+        wait: bool,
+    ) -> Result<RunOutcome, usize> {
         let databases = self.databases;
-        let mut rerun = false;
-        let mut go = |parts, client, host, out| {
-            let mut ctx = ExecCtx::new(Data::new(parts), client, host, out, now, databases);
+        let needed = self.needed(cmd, &args);
+        let mut outcome = RunOutcome::default();
+        {
+            let mut guards = self.acquire(&needed, wait)?;
+            let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
+            let mut ctx = ExecCtx::new(Data::new(&mut parts[..]), client, host, out, now, databases);
             ctx.may_block = true;
             execute(&mut ctx, cmd, args);
             for p in ctx.data.shards() {
                 p.take_ready(wake);
             }
-            rerun = ctx.wants_all_shards;
-            ctx.dirty
-        };
-        let dirty = if spec.has(flags::KEYSPACE) {
-            let mut guards: Vec<_> = (0..self.shards.len()).map(|i| self.lock(i)).collect();
-            let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
-            return go(&mut parts[..], client, host, out);
-        } else {
-            let mut keys = spec.key_indexes(&args);
-            match keys.next() {
-                None => go(&mut [], client, host, out),
-                Some(first) => {
-                    let s0 = self.shard_of(key_slot(args.get(first)) as usize);
-                    let mut more: Vec<usize> =
-                        keys.map(|i| self.shard_of(key_slot(args.get(i)) as usize)).filter(|&s| s != s0).collect();
-                    if more.is_empty() {
-                        let mut g = self.lock(s0);
-                        go(&mut [&mut *g], client, host, out)
-                    } else {
-                        more.push(s0);
-                        more.sort_unstable();
-                        more.dedup();
-                        let mut guards: Vec<_> = more.iter().map(|&i| self.lock(i)).collect();
-                        let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
-                        go(&mut parts[..], client, host, out)
-                    }
-                }
+            outcome.dirty = ctx.dirty;
+            outcome.offload = ctx.wants_offload;
+            if !ctx.wants_all_shards || matches!(needed, Needed::All) {
+                return Ok(outcome);
             }
-        };
-        if !rerun {
-            return dirty;
         }
         // A script touched keys it did not declare: it was rolled back and runs
         // again holding every shard, so it stays atomic.
-        let mut guards: Vec<_> = (0..self.shards.len()).map(|i| self.lock(i)).collect();
+        let mut guards = self.acquire(&Needed::All, wait)?;
         let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
         let mut ctx = ExecCtx::new(Data::new(&mut parts[..]), client, host, out, now, databases);
         ctx.may_block = true;
@@ -129,7 +259,9 @@ impl Shards {
         for p in ctx.data.shards() {
             p.take_ready(wake);
         }
-        dirty + ctx.dirty
+        outcome.dirty += ctx.dirty;
+        outcome.offload = ctx.wants_offload;
+        Ok(outcome)
     }
 
     /// Takes `client` out of every line it waits in (timeout, CLIENT UNBLOCK).
@@ -164,10 +296,22 @@ impl Shards {
         }
     }
 
-    /// One active-expiry step over every shard; returns the keys removed.
+    /// One active-expiry step over every free shard (a shard a script holds
+    /// is visited next time); returns the keys removed.
     pub fn active_expire(&self, now: u64, budget_per_shard: usize) -> usize {
-        (0..self.shards.len()).map(|i| self.lock(i).active_expire(now, budget_per_shard)).sum()
+        (0..self.shards.len())
+            .filter_map(|i| self.try_lock(i))
+            .map(|mut g| g.active_expire(now, budget_per_shard))
+            .sum()
     }
+}
+
+/// Which shards a command needs.
+enum Needed {
+    None,
+    One(usize),
+    Some(Vec<usize>),
+    All,
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Lua scripts through the real server: replies and errors as Redis gives them,
 //! every limit (steps, memory, recursion) stopping a script with its writes
-//! rolled back and the server alive, and scripts that touch keys they did
-//! not declare.
+//! rolled back and the server alive, scripts that touch keys they did not
+//! declare, and long scripts that leave the server responsive.
 
 use crate::util::TestServer;
 use redis::{Commands, Connection, Value};
@@ -98,4 +98,47 @@ fn undeclared_keys_work_and_stay_atomic() {
     }
     let n: i64 = c.get("job:1").unwrap();
     assert_eq!(n, 3);
+}
+
+/// A script that loops for a long time holds only its own keys' shard: other
+/// clients are served meanwhile, commands on its keys wait for it, and SCRIPT
+/// KILL stops it with its writes rolled back.
+#[test]
+fn a_long_script_leaves_the_server_responsive_and_script_kill_stops_it() {
+    let srv = TestServer::start(&["--lua-step-budget", "100000000000"]);
+    let mut c = srv.client();
+    let _: () = c.set("{a}held", "before").unwrap();
+    // The script announces itself on a channel as it starts.
+    let mut sub = srv.client();
+    let mut sub = sub.as_pubsub();
+    sub.subscribe("started").unwrap();
+    let url = srv.url();
+    let runner = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let script = "redis.call('publish', 'started', '1') redis.call('set', KEYS[1], 'during') while true do end";
+        err_text(eval(&mut c, script, &["{a}held"], &[]))
+    });
+    let _ = sub.get_message().unwrap();
+    let mut other = srv.client();
+    // Keys of another shard are served while the script runs (its budget
+    // would last minutes, so it is still running after these).
+    for i in 0..200 {
+        let _: () = other.set(format!("{{b}}k{i}"), i).unwrap();
+        let v: i64 = other.get(format!("{{b}}k{i}")).unwrap();
+        assert_eq!(v, i);
+    }
+    // It may be moving from the I/O thread to a script thread this instant.
+    loop {
+        match redis::cmd("SCRIPT").arg("KILL").query::<()>(&mut other) {
+            Ok(()) => break,
+            Err(e) if e.code() == Some("NOTBUSY") => std::thread::yield_now(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let e = runner.join().unwrap();
+    assert!(e.contains("Script killed by user with SCRIPT KILL"), "{e}");
+    let v: String = other.get("{a}held").unwrap();
+    assert_eq!(v, "before");
+    let e = err_text(redis::cmd("SCRIPT").arg("KILL").query(&mut other));
+    assert_eq!(e, "NOTBUSY No scripts in execution right now.");
 }
