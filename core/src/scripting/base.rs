@@ -6,7 +6,7 @@
 
 use super::numfmt;
 use super::{Bridge, ScriptOrigin, Shared};
-use piccolo::{Callback, CallbackReturn, Context, Error, Execution, Stack, Table, Value};
+use piccolo::{BoxSequence, Callback, CallbackReturn, Context, Error, Execution, Stack, Table, Value};
 
 /// `user_script:3: ` for the Lua function that called the native function now running.
 pub(crate) fn position(exec: &Execution<'_, '_>) -> String {
@@ -349,6 +349,43 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
             Ok(CallbackReturn::Return)
         }),
     );
+    let strings = library(ctx, "string");
+    set(
+        ctx,
+        g,
+        super::rewrite::METHOD,
+        Callback::from_fn_with(&ctx, strings, |strings, ctx, exec, mut stack| {
+            let obj = stack.get(0);
+            let name = stack.get(1);
+            let mut args: Vec<Value> = stack.drain(..).collect();
+            args.remove(1);
+            let shown = || display(name).map(|n| String::from_utf8_lossy(&n).into_owned()).unwrap_or_default();
+            let method = match obj {
+                Value::String(_) => strings.get_value(name),
+                Value::Table(_) | Value::UserData(_) => match piccolo::meta_ops::index(ctx, obj, name) {
+                    Ok(piccolo::meta_ops::MetaResult::Value(v)) => v,
+                    Ok(piccolo::meta_ops::MetaResult::Call(c)) => {
+                        stack.extend(c.args);
+                        let then = BoxSequence::new(&ctx, MethodCall { args });
+                        return Ok(CallbackReturn::Call { function: c.function, then: Some(then) });
+                    }
+                    Err(_) => Value::Nil,
+                },
+                other => {
+                    return Err(raise(ctx, &exec, &format!("attempt to index a {} value", type_name(other))));
+                }
+            };
+            let Ok(function) = piccolo::meta_ops::call(ctx, method) else {
+                return Err(raise(
+                    ctx,
+                    &exec,
+                    &format!("attempt to call method '{}' (a {} value)", shown(), type_name(method)),
+                ));
+            };
+            stack.extend(args);
+            Ok(CallbackReturn::Call { function, then: None })
+        }),
+    );
     set(
         ctx,
         g,
@@ -369,6 +406,30 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
             Ok(CallbackReturn::Return)
         }),
     );
+}
+
+/// A method found through an `__index` function: call it with the object and
+/// the arguments once the lookup returns.
+#[derive(gc_arena::Collect)]
+#[collect(no_drop)]
+struct MethodCall<'gc> {
+    args: Vec<Value<'gc>>,
+}
+
+impl<'gc> piccolo::Sequence<'gc> for MethodCall<'gc> {
+    fn poll(
+        &mut self,
+        ctx: Context<'gc>,
+        exec: Execution<'gc, '_>,
+        mut stack: Stack<'gc, '_>,
+    ) -> Result<piccolo::SequencePoll<'gc>, Error<'gc>> {
+        let method = stack.get(0);
+        stack.clear();
+        let function = piccolo::meta_ops::call(ctx, method)
+            .map_err(|_| raise(ctx, &exec, &format!("attempt to call a {} value", type_name(method))))?;
+        stack.extend(self.args.drain(..));
+        Ok(piccolo::SequencePoll::Call { function, is_tail: true })
+    }
 }
 
 fn raw_equal<'gc>(a: Value<'gc>, b: Value<'gc>) -> bool {

@@ -401,7 +401,11 @@ impl ScriptEngine {
                 format!("ERR Error compiling script (new function): {}", base::compile_error(name, &e))
             };
             let mut chunk = piccolo::compiler::parse_chunk(code, Interner(ctx)).map_err(|e| fail(e.into()))?;
-            rewrite::chunk(&mut chunk, &ctx.intern(rewrite::CONCAT.as_bytes()));
+            let names = rewrite::Names {
+                concat: ctx.intern(rewrite::CONCAT.as_bytes()),
+                method: ctx.intern(rewrite::METHOD.as_bytes()),
+            };
+            rewrite::chunk(&mut chunk, &names);
             let compiled = piccolo::compiler::compile_chunk(&chunk, Interner(ctx)).map_err(|e| fail(e.into()))?;
             let proto = piccolo::FunctionPrototype::from_compiled(&ctx, ctx.intern(name.as_bytes()), &compiled);
             let closure = Closure::new(&ctx, proto, Some(ctx.globals())).map_err(|e| format!("ERR {e}"))?;

@@ -1,5 +1,8 @@
-//! A pass over piccolo's parsed chunk before it is compiled: every `a .. b`
-//! becomes a call of our `concat` function. piccolo's own concatenation
+//! A pass over piccolo's parsed chunk before it is compiled. Every `a .. b`
+//! becomes a call of our `concat` function, and every method call `o:m(...)`
+//! a call of our `method` function (piccolo gives strings no metatable, so
+//! `s:upper()` would fail; ours sends strings to the `string` table and
+//! everything else to `o.m` as Lua does). piccolo's own concatenation
 //! formats numbers as Lua 5.4 does and allocates without asking anyone, so a
 //! doubling loop (`s = s .. s`) could take gigabytes between two budget
 //! checks; ours prints numbers as Lua 5.1 does and checks the size against
@@ -18,13 +21,23 @@ use piccolo::compiler::parser::{
 
 /// The global the rewritten concatenations call.
 pub const CONCAT: &str = "__slotkv_concat";
+/// The global the rewritten method calls call: `method(o, "m", args...)`.
+pub const METHOD: &str = "__slotkv_method";
 
-/// Rewrites every concatenation in `chunk`; `name` is the interned [`CONCAT`].
-pub fn chunk<S: Clone>(chunk: &mut Chunk<S>, name: &S) {
-    block(&mut chunk.block, name);
+/// The interned names the rewritten code calls.
+pub struct Names<S> {
+    /// [`CONCAT`].
+    pub concat: S,
+    /// [`METHOD`].
+    pub method: S,
 }
 
-fn block<S: Clone>(b: &mut Block<S>, n: &S) {
+/// Rewrites every concatenation and method call in `chunk`.
+pub fn chunk<S: Clone>(chunk: &mut Chunk<S>, names: &Names<S>) {
+    block(&mut chunk.block, names);
+}
+
+fn block<S: Clone>(b: &mut Block<S>, n: &Names<S>) {
     for s in &mut b.statements {
         statement(&mut s.inner, n);
     }
@@ -33,7 +46,7 @@ fn block<S: Clone>(b: &mut Block<S>, n: &S) {
     }
 }
 
-fn statement<S: Clone>(s: &mut Statement<S>, n: &S) {
+fn statement<S: Clone>(s: &mut Statement<S>, n: &Names<S>) {
     match s {
         Statement::If(i) => {
             expr(&mut i.if_part.0, n);
@@ -73,6 +86,14 @@ fn statement<S: Clone>(s: &mut Statement<S>, n: &S) {
         Statement::FunctionCall(c) => {
             suffixed(&mut c.head, n);
             call(&mut c.call, n);
+            if let CallSuffix::Method(name, args) = &mut c.call {
+                let (name, args) = (name.clone(), std::mem::take(args));
+                let head = std::mem::replace(
+                    &mut c.head,
+                    SuffixedExpression { primary: PrimaryExpression::Name(n.method.clone()), suffixes: Vec::new() },
+                );
+                c.call = CallSuffix::Function(method_args(head, name, args));
+            }
         }
         Statement::Assignment(a) => {
             for t in &mut a.targets {
@@ -87,23 +108,23 @@ fn statement<S: Clone>(s: &mut Statement<S>, n: &S) {
     }
 }
 
-fn function<S: Clone>(f: &mut FunctionDefinition<S>, n: &S) {
+fn function<S: Clone>(f: &mut FunctionDefinition<S>, n: &Names<S>) {
     block(&mut f.body, n);
 }
 
-fn call<S: Clone>(c: &mut CallSuffix<S>, n: &S) {
+fn call<S: Clone>(c: &mut CallSuffix<S>, n: &Names<S>) {
     match c {
         CallSuffix::Method(_, args) | CallSuffix::Function(args) => args.iter_mut().for_each(|e| expr(e, n)),
     }
 }
 
-fn field<S: Clone>(f: &mut FieldSuffix<S>, n: &S) {
+fn field<S: Clone>(f: &mut FieldSuffix<S>, n: &Names<S>) {
     if let FieldSuffix::Indexed(e) = f {
         expr(e, n);
     }
 }
 
-fn suffixed<S: Clone>(s: &mut SuffixedExpression<S>, n: &S) {
+fn suffixed<S: Clone>(s: &mut SuffixedExpression<S>, n: &Names<S>) {
     if let PrimaryExpression::GroupedExpression(e) = &mut s.primary {
         expr(e, n);
     }
@@ -113,9 +134,30 @@ fn suffixed<S: Clone>(s: &mut SuffixedExpression<S>, n: &S) {
             SuffixPart::Call(c) => call(c, n),
         }
     }
+    // `prefix:m(args) rest` becomes `method(prefix, "m", args) rest`.
+    while let Some(k) = s.suffixes.iter().position(|p| matches!(p, SuffixPart::Call(CallSuffix::Method(..)))) {
+        let mut rest = s.suffixes.split_off(k);
+        let SuffixPart::Call(CallSuffix::Method(name, args)) = rest.remove(0) else { break };
+        let prefix = std::mem::replace(
+            s,
+            SuffixedExpression { primary: PrimaryExpression::Name(n.method.clone()), suffixes: Vec::new() },
+        );
+        s.suffixes.push(SuffixPart::Call(CallSuffix::Function(method_args(prefix, name, args))));
+        s.suffixes.extend(rest);
+    }
 }
 
-fn simple<S: Clone>(s: &mut SimpleExpression<S>, n: &S) {
+/// `(object, "name", args...)` for a rewritten method call.
+fn method_args<S>(object: SuffixedExpression<S>, name: S, args: Vec<Expression<S>>) -> Vec<Expression<S>> {
+    let single = |e: SimpleExpression<S>| Expression { head: Box::new(HeadExpression::Simple(e)), tail: Vec::new() };
+    let mut all = Vec::with_capacity(args.len() + 2);
+    all.push(single(SimpleExpression::Suffixed(object)));
+    all.push(single(SimpleExpression::String(name)));
+    all.extend(args);
+    all
+}
+
+fn simple<S: Clone>(s: &mut SimpleExpression<S>, n: &Names<S>) {
     match s {
         SimpleExpression::TableConstructor(t) => {
             for f in &mut t.fields {
@@ -136,7 +178,7 @@ fn simple<S: Clone>(s: &mut SimpleExpression<S>, n: &S) {
     }
 }
 
-fn expr<S: Clone>(e: &mut Expression<S>, n: &S) {
+fn expr<S: Clone>(e: &mut Expression<S>, n: &Names<S>) {
     match &mut *e.head {
         HeadExpression::Simple(s) => simple(s, n),
         HeadExpression::UnaryOperator(_, inner) => expr(inner, n),
@@ -154,7 +196,7 @@ fn expr<S: Clone>(e: &mut Expression<S>, n: &S) {
     for (op, rhs) in tail {
         if matches!(op, BinaryOperator::Concat) {
             let callee = SuffixedExpression {
-                primary: PrimaryExpression::Name(n.clone()),
+                primary: PrimaryExpression::Name(n.concat.clone()),
                 suffixes: vec![SuffixPart::Call(CallSuffix::Function(vec![acc, rhs]))],
             };
             let call = Expression {
