@@ -134,7 +134,9 @@ pub(crate) fn arg_table<'gc>(
 
 /// `(lua_Integer)` of a double, as Lua 5.1's `lua_tointeger` does on x86-64.
 pub(crate) fn float_to_int(f: f64) -> i64 {
-    if f.is_nan() {
+    // x86-64's conversion gives the "integer indefinite" value for NaN and
+    // anything out of range, as Redis replies show (`1e400` becomes i64::MIN).
+    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
         i64::MIN
     } else {
         f as i64
@@ -348,6 +350,12 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
             stack.replace(ctx, ctx.intern(&out));
             Ok(CallbackReturn::Return)
         }),
+    );
+    set(
+        ctx,
+        g,
+        super::rewrite::PASS,
+        Callback::from_fn(&ctx, |_, _, _| Ok(CallbackReturn::Return)),
     );
     let strings = library(ctx, "string");
     set(

@@ -15,10 +15,11 @@
 //! - `redis_lib`: the `redis` table
 //! - `base`, `strlib`, `tablib`, `mathlib`: the Lua 5.1 environment
 //! - `printf`, `numfmt`: `string.format` and 5.1 number formatting
-//! - `bitlib`: the `bit` library Redis bundles
+//! - `bitlib`, `cjson`: libraries Redis bundles
 
 mod base;
 mod bitlib;
+mod cjson;
 mod convert;
 mod mathlib;
 pub(crate) mod numfmt;
@@ -335,6 +336,7 @@ impl ScriptEngine {
             mathlib::install(ctx, &bridge);
             redis_lib::install(ctx, &bridge);
             bitlib::install(ctx, &bridge);
+            cjson::install(ctx, &bridge);
             base::protect_globals(ctx, &bridge);
             ctx.stash(Executor::new(ctx))
         });
@@ -404,6 +406,7 @@ impl ScriptEngine {
             let names = rewrite::Names {
                 concat: ctx.intern(rewrite::CONCAT.as_bytes()),
                 method: ctx.intern(rewrite::METHOD.as_bytes()),
+                pass: ctx.intern(rewrite::PASS.as_bytes()),
             };
             rewrite::chunk(&mut chunk, &names);
             let compiled = piccolo::compiler::compile_chunk(&chunk, Interner(ctx)).map_err(|e| fail(e.into()))?;

@@ -24,12 +24,17 @@ pub const CONCAT: &str = "__slotkv_concat";
 /// The global the rewritten method calls call: `method(o, "m", args...)`.
 pub const METHOD: &str = "__slotkv_method";
 
+/// The global `return f(...)` is rewritten through: it returns its arguments.
+pub const PASS: &str = "__slotkv_pass";
+
 /// The interned names the rewritten code calls.
 pub struct Names<S> {
     /// [`CONCAT`].
     pub concat: S,
     /// [`METHOD`].
     pub method: S,
+    /// [`PASS`].
+    pub pass: S,
 }
 
 /// Rewrites every concatenation and method call in `chunk`.
@@ -43,7 +48,31 @@ fn block<S: Clone>(b: &mut Block<S>, n: &Names<S>) {
     }
     if let Some(r) = &mut b.return_statement {
         r.inner.returns.iter_mut().for_each(|e| expr(e, n));
+        // `return f(x)` would be a tail call, and a tail-called native function
+        // has no Lua caller to name in its error messages (`user_script:1:`).
+        // `return pass(f(x))` keeps every result and the caller's position.
+        if let [only] = r.inner.returns.as_mut_slice() {
+            if is_call(only) {
+                let call = std::mem::replace(only, nil());
+                let pass = SuffixedExpression {
+                    primary: PrimaryExpression::Name(n.pass.clone()),
+                    suffixes: vec![SuffixPart::Call(CallSuffix::Function(vec![call]))],
+                };
+                *only = Expression { head: Box::new(HeadExpression::Simple(SimpleExpression::Suffixed(pass))), tail: Vec::new() };
+            }
+        }
     }
+}
+
+fn nil<S>() -> Expression<S> {
+    Expression { head: Box::new(HeadExpression::Simple(SimpleExpression::Nil)), tail: Vec::new() }
+}
+
+/// True for an expression that is just a function call.
+fn is_call<S>(e: &Expression<S>) -> bool {
+    e.tail.is_empty()
+        && matches!(&*e.head, HeadExpression::Simple(SimpleExpression::Suffixed(s))
+            if matches!(s.suffixes.last(), Some(SuffixPart::Call(_))))
 }
 
 fn statement<S: Clone>(s: &mut Statement<S>, n: &Names<S>) {
