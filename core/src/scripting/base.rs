@@ -351,12 +351,7 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
             Ok(CallbackReturn::Return)
         }),
     );
-    set(
-        ctx,
-        g,
-        super::rewrite::PASS,
-        Callback::from_fn(&ctx, |_, _, _| Ok(CallbackReturn::Return)),
-    );
+    set(ctx, g, super::rewrite::PASS, Callback::from_fn(&ctx, |_, _, _| Ok(CallbackReturn::Return)));
     let strings = library(ctx, "string");
     set(
         ctx,

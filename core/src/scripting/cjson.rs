@@ -149,7 +149,9 @@ impl<'gc> Encoder<'_, 'gc> {
                     let key = to_bytes(k).unwrap_or_default();
                     self.string(&key);
                 }
-                other => return Err(format!("Cannot serialise {}: table key must be a number or string", type_name(other))),
+                other => {
+                    return Err(format!("Cannot serialise {}: table key must be a number or string", type_name(other)))
+                }
             }
             self.out.push(b':');
             self.value(ctx, v, depth)?;
@@ -385,7 +387,9 @@ impl<'gc> Decoder<'_, 'gc> {
     fn number(&mut self) -> Option<f64> {
         let start = self.pos;
         let mut end = start;
-        while end < self.s.len() && matches!(self.s[end], b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' | b'x' | b'X' | b'.' | b'+' | b'-') {
+        while end < self.s.len()
+            && matches!(self.s[end], b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' | b'x' | b'X' | b'.' | b'+' | b'-')
+        {
             end += 1;
         }
         // The longest prefix that reads as a number.

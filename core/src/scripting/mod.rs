@@ -15,11 +15,12 @@
 //! - `redis_lib`: the `redis` table
 //! - `base`, `strlib`, `tablib`, `mathlib`: the Lua 5.1 environment
 //! - `printf`, `numfmt`: `string.format` and 5.1 number formatting
-//! - `bitlib`, `cjson`: libraries Redis bundles
+//! - `bitlib`, `cjson`, `cmsgpack`: libraries Redis bundles
 
 mod base;
 mod bitlib;
 mod cjson;
+mod cmsgpack;
 mod convert;
 mod mathlib;
 pub(crate) mod numfmt;
@@ -337,6 +338,7 @@ impl ScriptEngine {
             redis_lib::install(ctx, &bridge);
             bitlib::install(ctx, &bridge);
             cjson::install(ctx, &bridge);
+            cmsgpack::install(ctx, &bridge);
             base::protect_globals(ctx, &bridge);
             ctx.stash(Executor::new(ctx))
         });

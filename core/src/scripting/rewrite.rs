@@ -58,7 +58,10 @@ fn block<S: Clone>(b: &mut Block<S>, n: &Names<S>) {
                     primary: PrimaryExpression::Name(n.pass.clone()),
                     suffixes: vec![SuffixPart::Call(CallSuffix::Function(vec![call]))],
                 };
-                *only = Expression { head: Box::new(HeadExpression::Simple(SimpleExpression::Suffixed(pass))), tail: Vec::new() };
+                *only = Expression {
+                    head: Box::new(HeadExpression::Simple(SimpleExpression::Suffixed(pass))),
+                    tail: Vec::new(),
+                };
             }
         }
     }
