@@ -26,6 +26,7 @@ struct LocalHost {
     /// The one client's subscriptions: it can publish to itself.
     subscriptions: Vec<(ChannelKind, Vec<u8>)>,
     scripts: Arc<Mutex<ScriptCache>>,
+    functions: Arc<Mutex<crate::scripting::functions::FunctionRegistry>>,
     /// Created on the first script.
     lua: Option<Rc<RefCell<ScriptEngine>>>,
     /// Step budget and memory limit of scripts.
@@ -129,13 +130,20 @@ impl Host for LocalHost {
     fn script_cache(&self) -> Arc<Mutex<ScriptCache>> {
         self.scripts.clone()
     }
+    fn function_registry(&self) -> Arc<Mutex<crate::scripting::functions::FunctionRegistry>> {
+        self.functions.clone()
+    }
     fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>> {
         self.lua.get_or_insert_with(|| Rc::new(RefCell::new(ScriptEngine::new()))).clone()
     }
     fn script_limits(&self) -> ScriptLimits {
         self.limits
     }
-    fn script_started(&mut self) {}
+    fn script_started(&mut self, _name: &str, _command: &[&[u8]]) {}
+    fn script_running_now(&self) -> Option<(String, Vec<Vec<u8>>, u64)> {
+        // One client: while its script runs nobody else can ask.
+        None
+    }
     fn script_killed(&self) -> bool {
         // One client: nobody can send SCRIPT KILL while its script runs.
         false
@@ -161,6 +169,7 @@ impl LocalHost {
             commands: 0,
             subscriptions: Vec::new(),
             scripts: Default::default(),
+            functions: Default::default(),
             lua: None,
             limits: ScriptLimits { steps: DEFAULT_SCRIPT_STEPS, memory: DEFAULT_SCRIPT_MEMORY },
             log: Vec::new(),

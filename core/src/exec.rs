@@ -160,6 +160,8 @@ pub trait Host {
     fn pubsub_numpat(&self) -> usize;
     /// The script bodies known by SHA1, shared by every client.
     fn script_cache(&self) -> Arc<Mutex<ScriptCache>>;
+    /// The function libraries, shared by every client.
+    fn function_registry(&self) -> Arc<Mutex<crate::scripting::functions::FunctionRegistry>>;
     /// The Lua engine scripts of this client run in (one per thread).
     fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>>;
     /// The step budget and memory limit of a script run.
@@ -169,8 +171,11 @@ pub trait Host {
     fn script_inline_steps(&self) -> Option<u64> {
         None
     }
-    /// A script of this client starts running (SCRIPT KILL can stop it).
-    fn script_started(&mut self);
+    /// A script of this client starts running (SCRIPT KILL can stop it):
+    /// its name (SHA1 or function) and command, for FUNCTION STATS.
+    fn script_started(&mut self, name: &str, command: &[&[u8]]);
+    /// The script running now, if any: name, command and milliseconds run.
+    fn script_running_now(&self) -> Option<(String, Vec<Vec<u8>>, u64)>;
     /// True once SCRIPT KILL asked the running script to stop.
     fn script_killed(&self) -> bool;
     /// The script of this client stopped running.

@@ -131,6 +131,44 @@ pub fn restore(payload: &[u8]) -> Result<Value, DumpError> {
     Ok(value)
 }
 
+/// `RDB_OPCODE_FUNCTION2`: one function library's code follows.
+const OPCODE_FUNCTION: u8 = 245;
+
+/// FUNCTION DUMP's payload: each library's code, then the RDB footer.
+pub fn dump_functions<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(OPCODE_FUNCTION);
+        write_string(&mut out, code);
+    }
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = CRC.checksum(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The library codes in a FUNCTION DUMP payload.
+pub fn restore_functions(payload: &[u8]) -> Result<Vec<Vec<u8>>, DumpError> {
+    if payload.len() < 10 {
+        return Err(DumpError::VersionOrChecksum);
+    }
+    let (body, footer) = payload.split_at(payload.len() - 10);
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    let crc = u64::from_le_bytes(footer[2..10].try_into().map_err(|_| DumpError::VersionOrChecksum)?);
+    if version > RDB_VERSION || CRC.checksum(&payload[..payload.len() - 8]) != crc {
+        return Err(DumpError::VersionOrChecksum);
+    }
+    let mut r = Reader { buf: body, pos: 0 };
+    let mut codes = Vec::new();
+    while r.pos < body.len() {
+        if r.byte() != Some(OPCODE_FUNCTION) {
+            return Err(DumpError::BadFormat);
+        }
+        codes.push(r.string().ok_or(DumpError::BadFormat)?);
+    }
+    Ok(codes)
+}
+
 /// Redis's intset layout: element width, count, sorted little-endian integers.
 fn intset_blob(v: &[i64]) -> Vec<u8> {
     let width: usize = if v.iter().all(|&n| i16::try_from(n).is_ok()) {

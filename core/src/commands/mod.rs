@@ -11,6 +11,7 @@ mod util;
 
 mod cluster;
 mod connection;
+mod functions;
 mod hashes;
 mod introspection;
 mod keys;
@@ -45,6 +46,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     pubsub::SPECS,
     streams::SPECS,
     scripting::SPECS,
+    functions::SPECS,
     cluster::SPECS,
     introspection::SPECS,
 ];

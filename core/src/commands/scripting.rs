@@ -16,7 +16,7 @@ use crate::exec::{execute, ExecCtx};
 use crate::reply::Reply;
 use crate::resp::request::{Args, Argv};
 use crate::resp::ReplyBuf;
-use crate::scripting::{parse_shebang, ScriptEngine, Step, Stop};
+use crate::scripting::{parse_shebang, ScriptEngine, ScriptLimits, Step, Stop};
 use crate::types::Value;
 use std::collections::HashSet;
 
@@ -173,7 +173,7 @@ fn evalsha_ro(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 /// Reads `numkeys` at index 2 with Redis's messages.
-fn numkeys(args: &Args<'_>) -> Result<usize, CmdError> {
+pub(super) fn numkeys(args: &Args<'_>) -> Result<usize, CmdError> {
     let n = int_arg(args.get(2))?;
     if n < 0 {
         return Err(CmdError::msg("ERR Number of keys can't be negative"));
@@ -214,15 +214,31 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
     let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
     let read_only = read_only || parsed.flags.no_writes;
+    let start = |e: &mut ScriptEngine, limits| e.start(&sha, &keys, &argv, limits);
+    let running = Running { name: &sha, args: &args };
+    run_script(ctx, &mut engine, &sha, read_only, running, start)
+}
+
+/// Runs a script or function started by `start`, with the host's limits,
+/// and answers its reply. Where the host wants long scripts elsewhere, it
+/// first runs here with a short budget; one that needs more is rolled back
+/// and moved ([`ExecCtx::wants_offload`]). `id` remembers scripts that touch
+/// undeclared keys.
+pub(super) fn run_script(
+    ctx: &mut ExecCtx<'_>,
+    engine: &mut ScriptEngine,
+    id: &str,
+    read_only: bool,
+    running: Running<'_, '_>,
+    start: impl FnOnce(&mut ScriptEngine, ScriptLimits) -> Result<(), String>,
+) -> CmdResult {
     let mut limits = ctx.host.script_limits();
-    // Where the host wants long scripts elsewhere, a script first runs here
-    // with a short budget; one that needs more is rolled back and moved.
     let inline = ctx.host.script_inline_steps().filter(|&n| n < limits.steps);
     if let Some(n) = inline {
         limits.steps = n;
     }
-    engine.start(&sha, &keys, &argv, limits).map_err(CmdError::owned)?;
-    let outcome = run(ctx, &mut engine, read_only);
+    start(engine, limits).map_err(CmdError::owned)?;
+    let outcome = run(ctx, engine, read_only, running);
     if inline.is_some() && matches!(outcome, Err(Stop::Budget)) {
         engine.take_logs();
         ctx.wants_offload = true;
@@ -238,7 +254,7 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
             Ok(())
         }
         Ok(None) => {
-            engine.mark_needs_all_shards(&sha);
+            engine.mark_needs_all_shards(id);
             ctx.wants_all_shards = true;
             Ok(())
         }
@@ -265,10 +281,22 @@ fn stop_message(stop: Stop, limits: crate::scripting::ScriptLimits) -> String {
 /// Runs a started script to its end: the reply, `None` when it must run
 /// again holding every shard, or why it was stopped. Stopped scripts are
 /// rolled back.
-fn run(ctx: &mut ExecCtx<'_>, engine: &mut ScriptEngine, read_only: bool) -> Result<Option<Reply>, Stop> {
+/// What FUNCTION STATS shows of a running script: its name and command.
+pub(super) struct Running<'n, 'a> {
+    pub name: &'n str,
+    pub args: &'n Args<'a>,
+}
+
+fn run(
+    ctx: &mut ExecCtx<'_>,
+    engine: &mut ScriptEngine,
+    read_only: bool,
+    running: Running<'_, '_>,
+) -> Result<Option<Reply>, Stop> {
     let saved = (ctx.client.db, ctx.client.resp3, ctx.client.current, ctx.may_block);
     ctx.may_block = false;
-    ctx.host.script_started();
+    let command: Vec<&[u8]> = running.args.iter().collect();
+    ctx.host.script_started(running.name, &command);
     let mut undo = UndoLog::default();
     let outcome = loop {
         match engine.step() {

@@ -136,7 +136,8 @@ pub(crate) fn arg_table<'gc>(
 pub(crate) fn float_to_int(f: f64) -> i64 {
     // x86-64's conversion gives the "integer indefinite" value for NaN and
     // anything out of range, as Redis replies show (`1e400` becomes i64::MIN).
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
         i64::MIN
     } else {
         f as i64

@@ -396,7 +396,7 @@ impl<'gc> Decoder<'_, 'gc> {
         let text = std::str::from_utf8(&self.s[start..end]).ok()?;
         let mut n = text.len();
         while n > 0 {
-            if let Some(v) = super::base::parse_number(text[..n].as_bytes()) {
+            if let Some(v) = super::base::parse_number(&text.as_bytes()[..n]) {
                 self.pos = start + n;
                 return Some(v);
             }

@@ -58,7 +58,8 @@ fn encode<'gc>(ctx: Context<'gc>, out: &mut Vec<u8>, v: Value<'gc>, depth: usize
         Value::Boolean(b) => out.push(if b { 0xc3 } else { 0xc2 }),
         Value::Integer(n) => int(out, n),
         Value::Number(f) => {
-            if (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f) && f == (f as i64) as f64 {
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if (-LIMIT..LIMIT).contains(&f) && f == (f as i64) as f64 {
                 int(out, f as i64);
             } else if f64::from(f as f32) == f || f.is_nan() {
                 out.push(0xca);

@@ -22,6 +22,7 @@ mod bitlib;
 mod cjson;
 mod cmsgpack;
 mod convert;
+pub mod functions;
 mod mathlib;
 pub(crate) mod numfmt;
 pub mod pattern;
@@ -291,6 +292,8 @@ pub struct ScriptEngine {
     lua: Lua,
     executor: StashedExecutor,
     scripts: HashMap<String, StashedFunction>,
+    functions: HashMap<String, StashedFunction>,
+    functions_generation: Option<u64>,
     wide: std::collections::HashSet<String>,
     generation: u64,
     bridge: Shared,
@@ -348,6 +351,8 @@ impl ScriptEngine {
             lua,
             executor,
             scripts: HashMap::new(),
+            functions: HashMap::new(),
+            functions_generation: None,
             wide: Default::default(),
             generation: 0,
             bridge,
@@ -392,6 +397,8 @@ impl ScriptEngine {
     }
 
     fn load_chunk(&mut self, name: &str, code: &[u8]) -> Result<StashedFunction, String> {
+        let what =
+            if name == "user_function" { "Error compiling function" } else { "Error compiling script (new function)" };
         self.lua.enter(|ctx| {
             #[derive(Clone, Copy)]
             struct Interner<'gc>(piccolo::Context<'gc>);
@@ -401,9 +408,7 @@ impl ScriptEngine {
                     self.0.intern(s)
                 }
             }
-            let fail = |e: piccolo::PrototypeError| {
-                format!("ERR Error compiling script (new function): {}", base::compile_error(name, &e))
-            };
+            let fail = |e: piccolo::PrototypeError| format!("ERR {what}: {}", base::compile_error(name, &e));
             let mut chunk = piccolo::compiler::parse_chunk(code, Interner(ctx)).map_err(|e| fail(e.into()))?;
             let names = rewrite::Names {
                 concat: ctx.intern(rewrite::CONCAT.as_bytes()),
@@ -622,7 +627,13 @@ impl ScriptEngine {
         code: &[u8],
         limits: ScriptLimits,
     ) -> Result<Vec<(RegisteredFunction, StashedFunction)>, String> {
-        let f = self.load_chunk("user_function", code)?;
+        // The header line stays as an empty line: errors count lines from it.
+        let body = match code.iter().position(|&c| c == b'\n') {
+            Some(i) if code.starts_with(b"#!") => &code[i..],
+            _ if code.starts_with(b"#!") => &b""[..],
+            _ => code,
+        };
+        let f = self.load_chunk("user_function", body)?;
         self.bridge.borrow_mut().registering = Some(Vec::new());
         self.bridge.borrow_mut().loading = true;
         self.begin(f, ScriptOrigin { name: String::new(), function: true }, &[], &[], limits, true);
@@ -632,7 +643,10 @@ impl ScriptEngine {
                 Step::Call(_) => {
                     self.resume_error("ERR redis.call is not allowed while loading a library", true);
                 }
-                Step::Done(Reply::Error(e)) => break Err(e),
+                Step::Done(Reply::Error(e)) => {
+                    let msg = e.rsplit_once(" script: ").map_or(e.as_str(), |(m, _)| m);
+                    break Err(format!("ERR Error registering functions: {msg}"));
+                }
                 Step::Done(_) => break Ok(()),
                 Step::Stopped(Stop::Budget) => break Err("ERR FUNCTION LOAD timeout".to_string()),
                 Step::Stopped(_) => break Err("ERR FUNCTION LOAD ran out of memory".to_string()),
@@ -641,7 +655,33 @@ impl ScriptEngine {
         let mut b = self.bridge.borrow_mut();
         b.loading = false;
         let registered = b.registering.take().unwrap_or_default();
-        outcome.map(|_| registered)
+        outcome?;
+        if registered.is_empty() {
+            return Err("ERR No functions registered".into());
+        }
+        Ok(registered)
+    }
+
+    /// Brings this state's functions up to date with `registry`: on a change,
+    /// every library's code runs again here.
+    pub fn sync_functions(&mut self, registry: &functions::FunctionRegistry, limits: ScriptLimits) {
+        if self.functions_generation == Some(registry.generation()) {
+            return;
+        }
+        self.functions.clear();
+        for lib in registry.libraries() {
+            if let Ok(registered) = self.load_library(&lib.code, limits) {
+                for (meta, f) in registered {
+                    self.functions.insert(meta.name, f);
+                }
+            }
+        }
+        self.functions_generation = Some(registry.generation());
+    }
+
+    /// The function `name` of a loaded library, in this state.
+    pub fn function(&self, name: &str) -> Option<StashedFunction> {
+        self.functions.get(name).cloned()
     }
 }
 

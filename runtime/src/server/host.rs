@@ -351,6 +351,10 @@ impl Host for ServerHost<'_> {
         self.shared.scripts.clone()
     }
 
+    fn function_registry(&self) -> Arc<Mutex<slotkv_core::scripting::functions::FunctionRegistry>> {
+        self.shared.functions.clone()
+    }
+
     fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>> {
         LUA.with(|l| l.clone())
     }
@@ -366,13 +370,24 @@ impl Host for ServerHost<'_> {
         (!super::scripts::on_script_thread()).then_some(super::scripts::INLINE_STEPS)
     }
 
-    fn script_started(&mut self) {
+    fn script_started(&mut self, name: &str, command: &[&[u8]]) {
+        let command = command.iter().map(|a| a.to_vec()).collect();
+        *self.shared.running_script.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((name.to_string(), command, now_ms()));
         self.shared.scripts_running.fetch_add(1, Ordering::SeqCst);
         self.me.script_epoch.store(self.shared.script_kill_epoch.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
     fn script_killed(&self) -> bool {
         self.shared.script_kill_epoch.load(Ordering::Relaxed) != self.me.script_epoch.load(Ordering::Relaxed)
+    }
+
+    fn script_running_now(&self) -> Option<(String, Vec<Vec<u8>>, u64)> {
+        if self.shared.scripts_running.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let running = self.shared.running_script.lock().unwrap_or_else(|p| p.into_inner());
+        running.as_ref().map(|(name, command, since)| (name.clone(), command.clone(), now_ms().saturating_sub(*since)))
     }
 
     fn script_finished(&mut self) {

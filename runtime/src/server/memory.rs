@@ -99,6 +99,13 @@ impl MemoryLimit {
         if max == 0 || self.used_at(now) <= max {
             return true;
         }
+        // Over the limit by the cached figure: read it afresh before refusing
+        // or evicting, since a command in the same millisecond may have freed memory.
+        let used = used_memory();
+        self.cached.store(used, Ordering::Relaxed);
+        if used <= max {
+            return true;
+        }
         let Some((pool, rank)) = decode_policy(self.policy.load(Ordering::Relaxed)) else { return false };
         let _one_at_a_time = self.evicting.lock().unwrap_or_else(|p| p.into_inner());
         let samples = self.samples.load(Ordering::Relaxed);

@@ -163,6 +163,10 @@ pub struct Shared {
     pub port: u16,
     /// Script bodies by SHA1.
     pub scripts: Arc<Mutex<slotkv_core::scripting::ScriptCache>>,
+    /// The latest script to start: name, command, unix ms (FUNCTION STATS).
+    pub running_script: Mutex<Option<(String, Vec<Vec<u8>>, u64)>>,
+    /// Function libraries.
+    pub functions: Arc<Mutex<slotkv_core::scripting::functions::FunctionRegistry>>,
     /// Scripts running now.
     pub scripts_running: AtomicUsize,
     /// Threads for scripts that run long.
@@ -237,6 +241,8 @@ impl Server {
             memory: memory::MemoryLimit::default(),
             started_ms: now_ms(),
             scripts: Default::default(),
+            functions: Default::default(),
+            running_script: Mutex::new(None),
             scripts_running: AtomicUsize::new(0),
             script_pool: Default::default(),
             script_kill_epoch: AtomicU64::new(0),

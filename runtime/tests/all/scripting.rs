@@ -142,3 +142,32 @@ fn a_long_script_leaves_the_server_responsive_and_script_kill_stops_it() {
     let e = err_text(redis::cmd("SCRIPT").arg("KILL").query(&mut other));
     assert_eq!(e, "NOTBUSY No scripts in execution right now.");
 }
+
+/// A function library: loaded once, called by name from any connection (so
+/// from any thread's Lua state), replaced, dumped and restored.
+#[test]
+fn function_libraries_load_call_replace_and_restore() {
+    let srv = TestServer::start(&[]);
+    let mut c = srv.client();
+    let lib = "#!lua name=counters\nredis.register_function('bump', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)";
+    let name: String = redis::cmd("FUNCTION").arg("LOAD").arg(lib).query(&mut c).unwrap();
+    assert_eq!(name, "counters");
+    let mut other = srv.client();
+    let v: i64 = redis::cmd("FCALL").arg("bump").arg(1).arg("n").arg(5).query(&mut other).unwrap();
+    assert_eq!(v, 5);
+    let e = err_text(redis::cmd("FCALL_RO").arg("bump").arg(1).arg("n").arg(5).query(&mut other));
+    assert_eq!(e, "ERR Can not execute a script with write flag using *_ro command.");
+    let e = err_text(redis::cmd("FUNCTION").arg("LOAD").arg(lib).query(&mut c));
+    assert_eq!(e, "ERR Library 'counters' already exists");
+    let replaced = lib.replace("args[1])", "args[1] * 2)");
+    let _: String = redis::cmd("FUNCTION").arg("LOAD").arg("REPLACE").arg(&replaced).query(&mut c).unwrap();
+    let v: i64 = redis::cmd("FCALL").arg("bump").arg(1).arg("n").arg(5).query(&mut other).unwrap();
+    assert_eq!(v, 15);
+    let payload: Vec<u8> = redis::cmd("FUNCTION").arg("DUMP").query(&mut c).unwrap();
+    let _: () = redis::cmd("FUNCTION").arg("FLUSH").query(&mut c).unwrap();
+    let e = err_text(redis::cmd("FCALL").arg("bump").arg(1).arg("n").arg(1).query(&mut other));
+    assert_eq!(e, "ERR Function not found");
+    let _: () = redis::cmd("FUNCTION").arg("RESTORE").arg(payload).query(&mut c).unwrap();
+    let v: i64 = redis::cmd("FCALL").arg("bump").arg(1).arg("n").arg(1).query(&mut other).unwrap();
+    assert_eq!(v, 17);
+}
