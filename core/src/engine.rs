@@ -140,7 +140,7 @@ impl Host for LocalHost {
         self.limits
     }
     fn script_started(&mut self, _name: &str, _command: &[&[u8]]) {}
-    fn script_running_now(&self) -> Option<(String, Vec<Vec<u8>>, u64)> {
+    fn script_running_now(&self) -> Option<crate::exec::RunningScript> {
         // One client: while its script runs nobody else can ask.
         None
     }

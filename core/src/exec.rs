@@ -175,7 +175,7 @@ pub trait Host {
     /// its name (SHA1 or function) and command, for FUNCTION STATS.
     fn script_started(&mut self, name: &str, command: &[&[u8]]);
     /// The script running now, if any: name, command and milliseconds run.
-    fn script_running_now(&self) -> Option<(String, Vec<Vec<u8>>, u64)>;
+    fn script_running_now(&self) -> Option<RunningScript>;
     /// True once SCRIPT KILL asked the running script to stop.
     fn script_killed(&self) -> bool;
     /// The script of this client stopped running.
@@ -187,6 +187,10 @@ pub trait Host {
     /// A `redis.log` line (level 0 debug to 3 warning).
     fn script_log(&mut self, level: u8, text: &str);
 }
+
+/// A running script as FUNCTION STATS shows it: name, command, and its
+/// start (unix ms) or how long it has run (ms).
+pub type RunningScript = (String, Vec<Vec<u8>>, u64);
 
 /// The outcome of a PUBLISH.
 #[derive(Debug, Default)]

@@ -382,7 +382,7 @@ impl Host for ServerHost<'_> {
         self.shared.script_kill_epoch.load(Ordering::Relaxed) != self.me.script_epoch.load(Ordering::Relaxed)
     }
 
-    fn script_running_now(&self) -> Option<(String, Vec<Vec<u8>>, u64)> {
+    fn script_running_now(&self) -> Option<slotkv_core::exec::RunningScript> {
         if self.shared.scripts_running.load(Ordering::SeqCst) == 0 {
             return None;
         }

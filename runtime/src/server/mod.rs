@@ -164,7 +164,7 @@ pub struct Shared {
     /// Script bodies by SHA1.
     pub scripts: Arc<Mutex<slotkv_core::scripting::ScriptCache>>,
     /// The latest script to start: name, command, unix ms (FUNCTION STATS).
-    pub running_script: Mutex<Option<(String, Vec<Vec<u8>>, u64)>>,
+    pub running_script: Mutex<Option<slotkv_core::exec::RunningScript>>,
     /// Function libraries.
     pub functions: Arc<Mutex<slotkv_core::scripting::functions::FunctionRegistry>>,
     /// Scripts running now.
