@@ -81,6 +81,30 @@ for w in "LPUSH:-t lpush" "LPOP:-t lpop" "SADD:-t sadd" "ZADD:-t zadd" \
   done
 done
 
+# Scripts: EVALSHA of a one-call script and of a 200-iteration loop.
+echo
+echo "| script workload | redis ops/s | slotkv ops/s | ratio |"
+echo "|---|---:|---:|---:|"
+INCR_SCRIPT="return redis.call('incr', KEYS[1])"
+LOOP_SCRIPT="local x = 0 for i = 1, 200 do x = x + i end return x"
+for w in "EVALSHA incr:$INCR_SCRIPT:1 sbench" "EVALSHA 200-step loop:$LOOP_SCRIPT:0"; do
+  IFS=: read -r label body keys <<<"$w"
+  for pipe in 1 16; do
+    n=$((pipe == 1 ? 200000 : 1000000))
+    r=(); s=()
+    for _ in $(seq 1 "$ROUNDS"); do
+      for port in "$RPORT" "$SPORT"; do
+        sha=$(redis-cli -p "$port" script load "$body")
+        # shellcheck disable=SC2086
+        v=$(rps "$port" -c 50 -P "$pipe" -n "$n" evalsha "$sha" $keys)
+        if [ "$port" = "$RPORT" ]; then r+=("$v"); else s+=("$v"); fi
+      done
+    done
+    rm_=$(printf '%s\n' "${r[@]}" | median); sm=$(printf '%s\n' "${s[@]}" | median)
+    printf '| %s -c 50 -P %s | %.0f | %.0f | %.2f |\n' "$label" "$pipe" "$rm_" "$sm" "$(echo "$sm / $rm_" | bc -l)"
+  done
+done
+
 # Memory: load keys with 16-byte values, compare resident memory growth per key.
 redis-cli -p "$RPORT" flushall >/dev/null; redis-cli -p "$SPORT" flushall >/dev/null
 r0=$(rss_kb "$RPID"); s0=$(rss_kb "$SPID")
