@@ -1,39 +1,37 @@
 //! The `math` library as Lua 5.1 has it, with `math.random` driven by the
-//! same 48-bit generator Redis uses, reseeded to 0 before every script so a
-//! script's random numbers are the same on every run (and in every Redis).
+//! same 48-bit generator Redis 7 uses: one sequence for the whole server,
+//! starting from `lrand48`'s default state and never reseeded between
+//! scripts (so a fresh server draws the numbers a fresh Redis draws).
 
 use super::base::{arg_int, arg_number, number_value, raise};
 use super::Shared;
 use piccolo::{Callback, CallbackReturn, Context, Table, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// `lrand48` state (Redis's `redisLrand48`).
-pub(crate) struct LuaRng {
-    x: u64,
-}
+/// `lrand48` state (Redis's `redisLrand48`), shared by every Lua state of
+/// the process as Redis's one interpreter shares it.
+static STATE: AtomicU64 = AtomicU64::new(0x1234_ABCD_330E);
 
 const MASK48: u64 = (1 << 48) - 1;
 
+/// Handle on the process-wide `lrand48` sequence.
+pub(crate) struct LuaRng;
+
 impl LuaRng {
     pub fn new() -> Self {
-        let mut r = LuaRng { x: 0 };
-        r.seed(0);
-        r
+        LuaRng
     }
 
     /// `srand48(seed)`.
     pub fn seed(&mut self, seed: i32) {
-        self.x = ((seed as u32 as u64) << 16) | 0x330E;
-    }
-
-    /// The state every script starts from.
-    pub fn reseed(&mut self) {
-        self.seed(0);
+        STATE.store(((seed as u32 as u64) << 16) | 0x330E, Ordering::Relaxed);
     }
 
     /// `lrand48()`: 31 random bits.
     pub fn next(&mut self) -> i32 {
-        self.x = (0x5DEE_CE66Du64.wrapping_mul(self.x).wrapping_add(0xB)) & MASK48;
-        (self.x >> 17) as i32
+        let step = |x: u64| (0x5DEE_CE66Du64.wrapping_mul(x).wrapping_add(0xB)) & MASK48;
+        let prev = STATE.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| Some(step(x))).unwrap_or(0);
+        (step(prev) >> 17) as i32
     }
 }
 

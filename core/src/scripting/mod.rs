@@ -463,7 +463,6 @@ impl ScriptEngine {
             b.stop = None;
             b.steps_left = limits.steps.min(i64::MAX as u64) as i64;
             b.alloc_left = limits.memory;
-            b.rng.reseed();
         }
         self.used = 0;
         self.limits = limits;
@@ -692,6 +691,18 @@ mod tests {
 
     fn eval(e: &mut Engine, script: &str) -> Reply {
         e.execute(&["EVAL", script, "0"], 1_000)
+    }
+
+    #[test]
+    fn math_random_follows_lrand48() {
+        let mut e = Engine::new(1, 1_000);
+        let a = eval(&mut e, "math.randomseed(7) return {math.random(1000000), math.random(5, 6), math.random(3)}");
+        let b = eval(&mut e, "math.randomseed(7) return {math.random(1000000), math.random(5, 6), math.random(3)}");
+        assert_eq!(a, b);
+        let Reply::Array(v) = a else { panic!("{a:?}") };
+        assert!(matches!(v[1], Reply::Int(5 | 6)) && matches!(v[2], Reply::Int(1..=3)), "{v:?}");
+        let r = eval(&mut e, "return math.random(0)");
+        assert!(matches!(&r, Reply::Error(m) if m.contains("interval is empty")), "{r:?}");
     }
 
     #[test]
