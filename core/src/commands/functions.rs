@@ -3,8 +3,8 @@
 //! the function in this thread's engine exactly as EVAL runs a script (same
 //! budgets, rollback and key rules).
 
-use super::scripting::{numkeys, run_script, Running};
-use super::spec::{flags::*, CommandSpec, Group, KeyPos, KeySpec};
+use super::scripting::{eval_cmd, numkeys, run_script, script_kill, Running};
+use super::spec::{flags::*, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
 use crate::resp::request::Args;
@@ -13,34 +13,11 @@ use crate::scripting::ScriptEngine;
 
 const S: Group = Group::Scripting;
 
+/// An FCALL-family declaration: as EVAL's, for functions.
 const fn fcall_cmd(name: &'static str, read_only: bool, summary: &'static str, handler: super::Handler) -> CommandSpec {
-    const RW: &[&str] = &["RW", "access", "update"];
-    const RO: &[&str] = &["RO", "access"];
-    const RW_SPEC: &[KeySpec] = &[KeySpec {
-        keynum: true,
-        notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
-        ..KeySpec::at(2, RW)
-    }];
-    const RO_SPEC: &[KeySpec] = &[KeySpec {
-        keynum: true,
-        notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"),
-        ..KeySpec::at(2, RO)
-    }];
-    let common = NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE;
     CommandSpec {
-        key_specs: if read_only { RO_SPEC } else { RW_SPEC },
-        ..CommandSpec::new(
-            name,
-            -3,
-            if read_only { common | READONLY } else { common },
-            KeyPos::counted(2),
-            if read_only { RO } else { RW },
-            S,
-            summary,
-            "7.0.0",
-            "Depends on the function that is executed.",
-            handler,
-        )
+        complexity: "Depends on the function that is executed.",
+        ..eval_cmd(name, read_only, true, summary, "7.0.0", handler)
     }
 }
 
@@ -112,7 +89,7 @@ const FUNCTION_SUBS: &[CommandSpec] = &[
             S,
             "Terminates a function during execution.",
             "7.0.0",
-            kill,
+            script_kill,
         )
     },
     CommandSpec {
@@ -392,15 +369,6 @@ fn stats(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     out.bulk(b"functions_count");
     out.int(reg.function_count() as i64);
     Ok(())
-}
-
-fn kill(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
-    if ctx.host.script_kill() {
-        ctx.out.ok();
-        Ok(())
-    } else {
-        Err(CmdError::msg("NOTBUSY No scripts in execution right now."))
-    }
 }
 
 fn help(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {

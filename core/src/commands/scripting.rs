@@ -23,7 +23,7 @@ use std::collections::HashSet;
 const S: Group = Group::Scripting;
 
 /// An EVAL-family declaration: numkeys at 2, keys after it.
-const fn eval_cmd(
+pub(super) const fn eval_cmd(
     name: &'static str,
     read_only: bool,
     notes: bool,
@@ -494,7 +494,8 @@ fn script_flush(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn script_kill(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+/// SCRIPT KILL and FUNCTION KILL: stop every running script.
+pub(super) fn script_kill(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     if ctx.host.script_kill() {
         ctx.out.ok();
         Ok(())

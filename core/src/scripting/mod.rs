@@ -39,6 +39,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// The engine's maps are looked up on every call: a fast hasher (keys are
+/// SHA1s and function names, not attacker-chosen hash floods of a keyspace).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// SHA1 of a script body, as 40 lowercase hex digits (EVALSHA ids, `redis.sha1hex`).
 pub fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
@@ -291,10 +295,10 @@ pub struct ScriptLimits {
 pub struct ScriptEngine {
     lua: Lua,
     executor: StashedExecutor,
-    scripts: HashMap<String, StashedFunction>,
-    functions: HashMap<String, StashedFunction>,
+    scripts: FastMap<String, StashedFunction>,
+    functions: FastMap<String, StashedFunction>,
     functions_generation: Option<u64>,
-    wide: std::collections::HashSet<String>,
+    wide: std::collections::HashSet<String, foldhash::fast::RandomState>,
     generation: u64,
     bridge: Shared,
     origin: Option<ScriptOrigin>,
@@ -350,8 +354,8 @@ impl ScriptEngine {
         ScriptEngine {
             lua,
             executor,
-            scripts: HashMap::new(),
-            functions: HashMap::new(),
+            scripts: FastMap::default(),
+            functions: FastMap::default(),
             functions_generation: None,
             wide: Default::default(),
             generation: 0,

@@ -231,37 +231,26 @@ impl Shards {
         wake: &mut Vec<u64>,
         wait: bool,
     ) -> Result<RunOutcome, usize> {
-        let databases = self.databases;
-        let needed = self.needed(cmd, &args);
+        let mut needed = self.needed(cmd, &args);
         let mut outcome = RunOutcome::default();
-        {
+        loop {
             let mut guards = self.acquire(&needed, wait)?;
             let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
-            let mut ctx = ExecCtx::new(Data::new(&mut parts[..]), client, host, out, now, databases);
+            let mut ctx = ExecCtx::new(Data::new(&mut parts[..]), client, host, out, now, self.databases);
             ctx.may_block = true;
             execute(&mut ctx, cmd, args);
             for p in ctx.data.shards() {
                 p.take_ready(wake);
             }
-            outcome.dirty = ctx.dirty;
+            outcome.dirty += ctx.dirty;
             outcome.offload = ctx.wants_offload;
             if !ctx.wants_all_shards || matches!(needed, Needed::All) {
                 return Ok(outcome);
             }
+            // A script touched keys it did not declare: it was rolled back and
+            // runs again holding every shard, so it stays atomic.
+            needed = Needed::All;
         }
-        // A script touched keys it did not declare: it was rolled back and runs
-        // again holding every shard, so it stays atomic.
-        let mut guards = self.acquire(&Needed::All, wait)?;
-        let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
-        let mut ctx = ExecCtx::new(Data::new(&mut parts[..]), client, host, out, now, databases);
-        ctx.may_block = true;
-        execute(&mut ctx, cmd, args);
-        for p in ctx.data.shards() {
-            p.take_ready(wake);
-        }
-        outcome.dirty += ctx.dirty;
-        outcome.offload = ctx.wants_offload;
-        Ok(outcome)
     }
 
     /// Takes `client` out of every line it waits in (timeout, CLIENT UNBLOCK).
