@@ -34,12 +34,6 @@ def main():
     for args, how in od.random_commands(n, seed):
         if args[0].upper() not in have:
             continue
-        # Scripts using the libraries slotkv does not have yet (cjson,
-        # cmsgpack, struct) are left out until it has them.
-        if args[0].upper().startswith("EVAL") and any(
-            lib in a for a in args for lib in ("cjson", "cmsgpack", "struct.")
-        ):
-            continue
         tags = ["[%s]" % how] if how else []
         if any(needs_escape(a) for a in args):
             tags.append("[esc]")

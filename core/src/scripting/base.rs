@@ -48,11 +48,15 @@ fn expected<'gc>(
     n: usize,
     f: &str,
     what: &str,
-    got: Value<'gc>,
+    got: Option<Value<'gc>>,
 ) -> Error<'gc> {
-    let got = if got.is_nil() { "no value".to_string() } else { type_name(got).to_string() };
-    let got = if got == "no value" { "nil".to_string() } else { got };
+    let got = got.map_or("no value", type_name);
     bad_arg(ctx, exec, n, f, &format!("{what} expected, got {got}"))
+}
+
+/// Argument `i`, or None when the caller passed fewer (Lua's "no value").
+fn given<'gc>(stack: &Stack<'gc, '_>, i: usize) -> Option<Value<'gc>> {
+    (i < stack.len()).then(|| stack.get(i))
 }
 
 /// A string argument (numbers are converted, as Lua does).
@@ -64,7 +68,7 @@ pub(crate) fn arg_bytes<'gc>(
     f: &str,
 ) -> Result<Vec<u8>, Error<'gc>> {
     let v = stack.get(i);
-    to_bytes(v).ok_or_else(|| expected(ctx, exec, i + 1, f, "string", v))
+    to_bytes(v).ok_or_else(|| expected(ctx, exec, i + 1, f, "string", given(stack, i)))
 }
 
 /// The bytes of a string or number value, as Lua 5.1 converts it.
@@ -86,7 +90,7 @@ pub(crate) fn arg_number<'gc>(
     f: &str,
 ) -> Result<f64, Error<'gc>> {
     let v = stack.get(i);
-    to_number(v).ok_or_else(|| expected(ctx, exec, i + 1, f, "number", v))
+    to_number(v).ok_or_else(|| expected(ctx, exec, i + 1, f, "number", given(stack, i)))
 }
 
 /// An integer argument (Lua 5.1 truncates numbers toward zero).
@@ -128,7 +132,7 @@ pub(crate) fn arg_table<'gc>(
 ) -> Result<Table<'gc>, Error<'gc>> {
     match stack.get(i) {
         Value::Table(t) => Ok(t),
-        v => Err(expected(ctx, exec, i + 1, f, "table", v)),
+        _ => Err(expected(ctx, exec, i + 1, f, "table", given(stack, i))),
     }
 }
 

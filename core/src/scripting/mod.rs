@@ -15,7 +15,7 @@
 //! - `redis_lib`: the `redis` table
 //! - `base`, `strlib`, `tablib`, `mathlib`: the Lua 5.1 environment
 //! - `printf`, `numfmt`: `string.format` and 5.1 number formatting
-//! - `bitlib`, `cjson`, `cmsgpack`: libraries Redis bundles
+//! - `bitlib`, `cjson`, `cmsgpack`, `structlib`: libraries Redis bundles
 
 mod base;
 mod bitlib;
@@ -30,6 +30,7 @@ mod printf;
 mod redis_lib;
 mod rewrite;
 mod strlib;
+mod structlib;
 mod tablib;
 
 use crate::reply::Reply;
@@ -346,6 +347,7 @@ impl ScriptEngine {
             bitlib::install(ctx, &bridge);
             cjson::install(ctx, &bridge);
             cmsgpack::install(ctx, &bridge);
+            structlib::install(ctx, &bridge);
             base::protect_globals(ctx, &bridge);
             ctx.stash(Executor::new(ctx))
         });

@@ -24,7 +24,12 @@ fn posrelat(pos: i64, len: usize) -> i64 {
 }
 
 /// Charges `steps` to the script; a budget stop if it does not fit.
-fn charge<'gc>(ctx: Context<'gc>, exec: &mut Execution<'gc, '_>, b: &Shared, steps: usize) -> Result<(), Error<'gc>> {
+pub(crate) fn charge<'gc>(
+    ctx: Context<'gc>,
+    exec: &mut Execution<'gc, '_>,
+    b: &Shared,
+    steps: usize,
+) -> Result<(), Error<'gc>> {
     exec.fuel().consume(steps.min(i32::MAX as usize) as i32);
     if b.borrow_mut().charge(steps as i64) {
         Ok(())
