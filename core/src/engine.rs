@@ -33,6 +33,8 @@ struct LocalHost {
     limits: ScriptLimits,
     /// Lines scripts wrote with `redis.log`.
     log: Vec<(u8, String)>,
+    /// Stays empty: the engine has no clock to time commands with.
+    slowlog: Arc<Mutex<crate::slowlog::SlowLog>>,
 }
 
 /// Default step budget of a script: about a second of work.
@@ -130,6 +132,9 @@ impl Host for LocalHost {
     fn script_cache(&self) -> Arc<Mutex<ScriptCache>> {
         self.scripts.clone()
     }
+    fn slowlog(&self) -> Arc<Mutex<crate::slowlog::SlowLog>> {
+        self.slowlog.clone()
+    }
     fn function_registry(&self) -> Arc<Mutex<crate::scripting::functions::FunctionRegistry>> {
         self.functions.clone()
     }
@@ -169,6 +174,7 @@ impl LocalHost {
             commands: 0,
             subscriptions: Vec::new(),
             scripts: Default::default(),
+            slowlog: Default::default(),
             functions: Default::default(),
             lua: None,
             limits: ScriptLimits { steps: DEFAULT_SCRIPT_STEPS, memory: DEFAULT_SCRIPT_MEMORY },

@@ -186,6 +186,19 @@ pub trait Host {
     fn script_done(&mut self, steps: u64, stopped: Option<Stop>);
     /// A `redis.log` line (level 0 debug to 3 warning).
     fn script_log(&mut self, level: u8, text: &str);
+    /// Commands taking at least this many microseconds go to the slow log;
+    /// `None`: none do (disabled, or the host has no clock to time them).
+    fn slowlog_threshold(&self) -> Option<u64> {
+        None
+    }
+    /// A monotonic clock in microseconds, to time commands.
+    fn monotonic_micros(&self) -> u64 {
+        0
+    }
+    /// Records a command of `client` that took `micros` in the slow log.
+    fn slowlog_push(&mut self, _client: &ClientState, _args: &[&[u8]], _micros: u64) {}
+    /// The slow log (SLOWLOG).
+    fn slowlog(&self) -> Arc<Mutex<crate::slowlog::SlowLog>>;
 }
 
 /// A running script as FUNCTION STATS shows it: name, command, and its
@@ -446,6 +459,42 @@ fn exec_abort(client: &mut ClientState, out: &mut ReplyBuf, e: CmdError) -> Opti
 /// Runs a resolved command: authentication, then its handler. Errors are written
 /// to `ctx.out` as error replies.
 pub fn execute(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
+    let Some(threshold) = ctx.host.slowlog_threshold() else {
+        return execute_untimed(ctx, cmd, args);
+    };
+    let start = ctx.host.monotonic_micros();
+    execute_untimed(ctx, cmd, args);
+    let micros = ctx.host.monotonic_micros().saturating_sub(start);
+    // An attempt that is run again elsewhere (or a client that went on to
+    // wait) is logged when it really runs, as Redis logs a blocked command
+    // when it is served.
+    let rerun = ctx.wants_offload || ctx.wants_all_shards || ctx.blocking;
+    let skip = cmd.parent.unwrap_or(cmd.spec).has(flags::SKIP_SLOWLOG);
+    if micros >= threshold && !rerun && !skip {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        let argv = redact(cmd, argv);
+        ctx.host.slowlog_push(ctx.client, &argv, micros);
+    }
+}
+
+/// The arguments the slow log may show: secrets replaced, as Redis does.
+fn redact(cmd: Resolved, mut argv: Vec<&[u8]>) -> Vec<&[u8]> {
+    const REDACTED: &[u8] = b"(redacted)";
+    match cmd.spec.name {
+        "auth" => argv.iter_mut().skip(1).for_each(|a| *a = REDACTED),
+        "hello" => {
+            if let Some(at) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
+                argv.iter_mut().skip(at + 1).take(2).for_each(|a| *a = REDACTED);
+            }
+        }
+        _ => {}
+    }
+    argv
+}
+
+/// [`execute`] without slow-log timing: for commands a script calls, which
+/// Redis does not log apart from the script.
+pub fn execute_untimed(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
     let spec = cmd.spec;
     let top = cmd.parent.unwrap_or(spec);
     if !ctx.client.authenticated && !top.has(flags::NO_AUTH) {

@@ -32,6 +32,7 @@ pub mod resp;
 pub mod rng;
 pub mod scripting;
 pub mod slot;
+pub mod slowlog;
 pub mod types;
 
 pub use bytestring::ByteString;

@@ -88,6 +88,8 @@ const DIRECTIVES: &[Directive] = &[
     d("maxmemory-samples", Kind::Int(1, i32::MAX as i64), "5", true),
     d("lfu-log-factor", Kind::Int(0, i32::MAX as i64), "10", true),
     d("lfu-decay-time", Kind::Int(0, i32::MAX as i64), "1", true),
+    d("slowlog-log-slower-than", Kind::Int(-1, i64::MAX), "10000", true),
+    d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", true),
     d("lua-step-budget", Kind::Int(1, i64::MAX), "100000000", true),
     d("lua-memory-limit", Kind::Memory, "67108864", true),
     d("shards", Kind::Int(1, 1024), "16", false),

@@ -20,6 +20,7 @@ pub mod pubsub;
 mod scripting;
 mod server;
 mod sets;
+mod slowlog;
 mod streams;
 mod strings;
 mod transactions;
@@ -36,6 +37,7 @@ use std::sync::OnceLock;
 const FAMILIES: &[&[CommandSpec]] = &[
     connection::SPECS,
     server::SPECS,
+    slowlog::SPECS,
     keys::SPECS,
     strings::SPECS,
     hashes::SPECS,

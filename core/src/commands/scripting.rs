@@ -12,7 +12,7 @@
 use super::spec::{flags::*, CommandSpec, Group, KeyPos, KeySpec};
 use super::util::int_arg;
 use crate::error::{CmdError, CmdResult};
-use crate::exec::{execute, ExecCtx};
+use crate::exec::{execute_untimed, ExecCtx};
 use crate::reply::Reply;
 use crate::resp::request::{Args, Argv};
 use crate::resp::ReplyBuf;
@@ -368,7 +368,7 @@ fn script_call(
     let mut out = ReplyBuf::new(resp3);
     std::mem::swap(ctx.out, &mut out);
     ctx.client.resp3 = resp3;
-    execute(ctx, cmd, args);
+    execute_untimed(ctx, cmd, args);
     std::mem::swap(ctx.out, &mut out);
     match crate::resp::frame::decode_reply(&out.buf) {
         Ok(Some((reply, _))) => Some(reply),

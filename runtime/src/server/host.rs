@@ -461,6 +461,27 @@ impl Host for ServerHost<'_> {
     fn now_micros(&self) -> u64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
     }
+
+    fn slowlog_threshold(&self) -> Option<u64> {
+        u64::try_from(self.shared.hot.slowlog_micros.load(Ordering::Relaxed)).ok()
+    }
+
+    fn monotonic_micros(&self) -> u64 {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed().as_micros() as u64
+    }
+
+    fn slowlog_push(&mut self, client: &ClientState, args: &[&[u8]], micros: u64) {
+        let max_len = self.shared.hot.slowlog_len.load(Ordering::Relaxed);
+        let time = (now_ms() / 1000) as i64;
+        let name = client.name.as_deref().unwrap_or_default();
+        let mut log = self.shared.slowlog.lock().unwrap_or_else(|p| p.into_inner());
+        log.push(args, micros, time, self.me.addr.to_string(), name, max_len);
+    }
+
+    fn slowlog(&self) -> Arc<Mutex<slotkv_core::slowlog::SlowLog>> {
+        self.shared.slowlog.clone()
+    }
 }
 
 fn human(n: u64) -> String {

@@ -101,6 +101,10 @@ pub struct HotConfig {
     pub lua_steps: AtomicU64,
     /// `lua-memory-limit`.
     pub lua_memory: AtomicUsize,
+    /// `slowlog-log-slower-than` (negative: off).
+    pub slowlog_micros: AtomicI64,
+    /// `slowlog-max-len`.
+    pub slowlog_len: AtomicUsize,
 }
 
 impl HotConfig {
@@ -113,6 +117,8 @@ impl HotConfig {
             pubsub_limit: Default::default(),
             lua_steps: AtomicU64::new(0),
             lua_memory: AtomicUsize::new(0),
+            slowlog_micros: AtomicI64::new(-1),
+            slowlog_len: AtomicUsize::new(0),
         };
         h.refresh(c);
         h
@@ -130,6 +136,8 @@ impl HotConfig {
         }
         self.lua_steps.store(c.get_i64("lua-step-budget") as u64, Ordering::Relaxed);
         self.lua_memory.store(c.get_i64("lua-memory-limit") as usize, Ordering::Relaxed);
+        self.slowlog_micros.store(c.get_i64("slowlog-log-slower-than"), Ordering::Relaxed);
+        self.slowlog_len.store(usize::try_from(c.get_i64("slowlog-max-len")).unwrap_or(usize::MAX), Ordering::Relaxed);
     }
 }
 
@@ -173,6 +181,8 @@ pub struct Shared {
     pub script_pool: scripts::ScriptPool,
     /// Advanced by SCRIPT KILL: a script started before the change stops.
     pub script_kill_epoch: AtomicU64,
+    /// Commands slower than `slowlog-log-slower-than`.
+    pub slowlog: Arc<Mutex<slotkv_core::slowlog::SlowLog>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -246,6 +256,7 @@ impl Server {
             scripts_running: AtomicUsize::new(0),
             script_pool: Default::default(),
             script_kill_epoch: AtomicU64::new(0),
+            slowlog: Default::default(),
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
             port: bound_port,
             shutdown: tx,

@@ -11,4 +11,5 @@ mod memory;
 mod protocol;
 mod pubsub;
 mod scripting;
+mod slowlog;
 mod streams;
