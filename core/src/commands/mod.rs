@@ -63,8 +63,11 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     FAMILIES.iter().flat_map(|f| f.iter())
 }
 
-fn registry() -> &'static HashMap<&'static [u8], &'static CommandSpec> {
-    static REG: OnceLock<HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
+/// Command names to specs; a fast hasher, as every command looks itself up here.
+type Registry = HashMap<&'static [u8], &'static CommandSpec, foldhash::fast::FixedState>;
+
+fn registry() -> &'static Registry {
+    static REG: OnceLock<Registry> = OnceLock::new();
     REG.get_or_init(|| all().map(|c| (c.name.as_bytes(), c)).collect())
 }
 

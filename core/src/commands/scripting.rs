@@ -16,7 +16,7 @@ use crate::exec::{execute_untimed, ExecCtx};
 use crate::reply::Reply;
 use crate::resp::request::{Args, Argv};
 use crate::resp::ReplyBuf;
-use crate::scripting::{parse_shebang, ScriptEngine, ScriptLimits, Step, Stop};
+use crate::scripting::{parse_shebang, ScriptEngine, ScriptLimits, ShaKey, Step, Stop};
 use crate::types::Value;
 use std::collections::HashSet;
 
@@ -189,34 +189,37 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
     let cache = ctx.host.script_cache();
     let engine_rc = ctx.host.script_engine();
     let mut engine = engine_rc.borrow_mut();
+    let no_script = || CmdError::msg("NOSCRIPT No matching script. Please use EVAL.");
     let (sha, body) = {
         let c = cache.lock().unwrap_or_else(|p| p.into_inner());
         engine.sync_generation(c.generation());
         if by_sha {
-            let body = c.get(args.get(1)).ok_or(CmdError::msg("NOSCRIPT No matching script. Please use EVAL."))?;
-            (String::from_utf8_lossy(args.get(1)).to_ascii_lowercase(), body)
+            let sha = ShaKey::new(args.get(1)).ok_or_else(no_script)?;
+            (sha, c.get(sha.as_str().as_bytes()).ok_or_else(no_script)?)
         } else {
             let body = args.get(1);
-            (crate::scripting::sha1_hex(body), std::sync::Arc::from(body))
+            let sha = crate::scripting::sha1_hex(body);
+            (ShaKey::new(sha.as_bytes()).ok_or_else(no_script)?, std::sync::Arc::from(body))
         }
     };
+    let sha = sha.as_str();
     let parsed = parse_shebang(&body).map_err(CmdError::owned)?;
-    if !engine.is_compiled(&sha) {
-        engine.compile(&sha, &parsed.code).map_err(CmdError::owned)?;
+    if !engine.is_compiled(sha) {
+        engine.compile(sha, &parsed.code).map_err(CmdError::owned)?;
     }
     if !by_sha {
         cache.lock().unwrap_or_else(|p| p.into_inner()).insert(&body);
     }
-    if engine.needs_all_shards(&sha) && !ctx.data.covers_all() {
+    if engine.needs_all_shards(sha) && !ctx.data.covers_all() {
         ctx.wants_all_shards = true;
         return Ok(());
     }
     let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
     let read_only = read_only || parsed.flags.no_writes;
-    let start = |e: &mut ScriptEngine, limits| e.start(&sha, &keys, &argv, limits);
-    let running = Running { name: &sha, args: &args };
-    run_script(ctx, &mut engine, &sha, read_only, running, start)
+    let start = |e: &mut ScriptEngine, limits| e.start(sha, &keys, &argv, limits);
+    let running = Running { name: sha, args: &args };
+    run_script(ctx, &mut engine, sha, read_only, running, start)
 }
 
 /// Runs a script or function started by `start`, with the host's limits,
@@ -281,6 +284,9 @@ fn stop_message(stop: Stop, limits: crate::scripting::ScriptLimits) -> String {
 /// Runs a started script to its end: the reply, `None` when it must run
 /// again holding every shard, or why it was stopped. Stopped scripts are
 /// rolled back.
+/// Steps a script runs before it is announced as running.
+const ANNOUNCE_AFTER_STEPS: u64 = 10_000;
+
 /// What FUNCTION STATS shows of a running script: its name and command.
 pub(super) struct Running<'n, 'a> {
     pub name: &'n str,
@@ -295,17 +301,26 @@ fn run(
 ) -> Result<Option<Reply>, Stop> {
     let saved = (ctx.client.db, ctx.client.resp3, ctx.client.current, ctx.may_block);
     ctx.may_block = false;
-    let command: Vec<&[u8]> = running.args.iter().collect();
-    ctx.host.script_started(running.name, &command);
+    // A script is announced as running (FUNCTION STATS, SCRIPT KILL) once it
+    // has run a while: most finish within their first steps, and announcing
+    // costs a copy of the command and shared state touched twice.
+    let mut announced = false;
     let mut undo = UndoLog::default();
     let outcome = loop {
-        match engine.step() {
-            Step::Running => {
-                if ctx.host.script_killed() {
-                    engine.stop(Stop::Killed);
-                    break Err(Stop::Killed);
-                }
+        let step = engine.step();
+        if !matches!(step, Step::Done(_) | Step::Stopped(_)) {
+            if !announced && engine.steps_used() >= ANNOUNCE_AFTER_STEPS {
+                let command: Vec<&[u8]> = running.args.iter().collect();
+                ctx.host.script_started(running.name, &command);
+                announced = true;
             }
+            if announced && ctx.host.script_killed() {
+                engine.stop(Stop::Killed);
+                break Err(Stop::Killed);
+            }
+        }
+        match step {
+            Step::Running => {}
             Step::Call(call) => match script_call(ctx, &call.args, read_only, &mut undo, engine.resp3()) {
                 Some(reply) => engine.resume(reply, call.raise),
                 None => {
@@ -317,7 +332,9 @@ fn run(
             Step::Stopped(stop) => break Err(stop),
         }
     };
-    ctx.host.script_finished();
+    if announced {
+        ctx.host.script_finished();
+    }
     if !matches!(outcome, Ok(Some(_))) {
         undo.rollback(ctx);
     }
@@ -380,7 +397,7 @@ fn script_call(
 #[derive(Default)]
 struct UndoLog {
     entries: Vec<Undo>,
-    saved: HashSet<(usize, Vec<u8>)>,
+    saved: HashSet<(usize, Vec<u8>), foldhash::fast::RandomState>,
 }
 
 enum Undo {

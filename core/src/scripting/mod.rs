@@ -49,11 +49,34 @@ pub fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
 }
 
+/// A SHA1 as 40 lowercase hex digits, on the stack (EVALSHA looks one up per call).
+#[derive(Clone, Copy)]
+pub struct ShaKey([u8; 40]);
+
+impl ShaKey {
+    /// `sha` in lowercase, if it is 40 hex digits.
+    pub fn new(sha: &[u8]) -> Option<ShaKey> {
+        let mut k = [0u8; 40];
+        if sha.len() != 40 || !sha.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        k.copy_from_slice(sha);
+        k.make_ascii_lowercase();
+        Some(ShaKey(k))
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 /// The script bodies known by SHA1 (SCRIPT LOAD, EVAL), shared by every
 /// engine of a server; each engine compiles what it runs into its own state.
 #[derive(Default)]
 pub struct ScriptCache {
-    bodies: HashMap<String, Arc<[u8]>>,
+    bodies: FastMap<String, Arc<[u8]>>,
     generation: u64,
 }
 
@@ -67,11 +90,8 @@ impl ScriptCache {
 
     /// The body with this SHA1 (any case).
     pub fn get(&self, sha: &[u8]) -> Option<Arc<[u8]>> {
-        if sha.len() != 40 {
-            return None;
-        }
-        let lower = std::str::from_utf8(sha).ok()?.to_ascii_lowercase();
-        self.bodies.get(&lower).cloned()
+        let lower = ShaKey::new(sha)?;
+        self.bodies.get(lower.as_str()).cloned()
     }
 
     /// Forgets every script (SCRIPT FLUSH); engines drop their compiled copies.
@@ -291,6 +311,16 @@ pub struct ScriptLimits {
     pub memory: usize,
 }
 
+/// What [`ScriptEngine::begin`] starts: an EVAL script (`KEYS` and `ARGV` as
+/// globals), a function (them as its two arguments), or a library's body
+/// (neither; its errors read as a function's).
+#[derive(Clone, Copy)]
+enum Entry {
+    Script,
+    Function,
+    Library,
+}
+
 /// One Lua state with everything Redis scripts expect in it. Not `Send`: a
 /// server keeps one per thread.
 pub struct ScriptEngine {
@@ -302,7 +332,7 @@ pub struct ScriptEngine {
     wide: std::collections::HashSet<String, foldhash::fast::RandomState>,
     generation: u64,
     bridge: Shared,
-    origin: Option<ScriptOrigin>,
+    origin: ScriptOrigin,
     used: u64,
     limits: ScriptLimits,
     baseline: usize,
@@ -362,7 +392,7 @@ impl ScriptEngine {
             wide: Default::default(),
             generation: 0,
             bridge,
-            origin: None,
+            origin: ScriptOrigin { name: String::new(), function: false },
             used: 0,
             limits: ScriptLimits { steps: u64::MAX, memory: usize::MAX },
             baseline,
@@ -432,9 +462,8 @@ impl ScriptEngine {
     /// Starts the compiled script `sha` with fresh `KEYS` and `ARGV`.
     pub fn start(&mut self, sha: &str, keys: &[&[u8]], argv: &[&[u8]], limits: ScriptLimits) -> Result<(), String> {
         let f = self.scripts.get(sha).ok_or_else(|| "NOSCRIPT No matching script. Please use EVAL.".to_string())?;
-        let origin = ScriptOrigin { name: sha.to_string(), function: false };
         let f = f.clone();
-        self.begin(f, origin, keys, argv, limits, true);
+        self.begin(f, sha, Entry::Script, keys, argv, limits);
         Ok(())
     }
 
@@ -447,19 +476,24 @@ impl ScriptEngine {
         args: &[&[u8]],
         limits: ScriptLimits,
     ) {
-        let origin = ScriptOrigin { name: name.to_string(), function: true };
-        self.begin(f.clone(), origin, keys, args, limits, false);
+        self.begin(f.clone(), name, Entry::Function, keys, args, limits);
     }
 
+    /// Starts `f`, named `name` in errors.
     fn begin(
         &mut self,
         f: StashedFunction,
-        origin: ScriptOrigin,
+        name: &str,
+        kind: Entry,
         keys: &[&[u8]],
         argv: &[&[u8]],
         limits: ScriptLimits,
-        globals: bool,
     ) {
+        let (function, globals) = match kind {
+            Entry::Script => (false, true),
+            Entry::Function => (true, false),
+            Entry::Library => (true, true),
+        };
         {
             let mut b = self.bridge.borrow_mut();
             b.call = None;
@@ -473,7 +507,10 @@ impl ScriptEngine {
         self.used = 0;
         self.limits = limits;
         self.start_memory = self.lua.total_memory();
-        self.origin = Some(origin);
+        // The name's buffer is reused: a short script should not allocate for it.
+        self.origin.name.clear();
+        self.origin.name.push_str(name);
+        self.origin.function = function;
         self.lua.enter(|ctx| {
             let list = |items: &[&[u8]]| {
                 let t = Table::new(&ctx);
@@ -486,6 +523,9 @@ impl ScriptEngine {
             let f = ctx.fetch(&f);
             let exec = ctx.fetch(&self.executor);
             if globals {
+                // KEYS and ARGV stay after a run until the next replaces them:
+                // setting a key of piccolo's tables to nil leaves a dead key
+                // behind, which its table growth does not expect.
                 let _ = ctx.globals().set(ctx, "KEYS", k);
                 let _ = ctx.globals().set(ctx, "ARGV", a);
                 exec.restart(ctx, f, ());
@@ -540,17 +580,16 @@ impl ScriptEngine {
             });
             return Step::Call(call);
         }
-        let origin = self.origin.clone().unwrap_or(ScriptOrigin { name: String::new(), function: false });
-        let bridge = self.bridge.clone();
+        let origin = &self.origin;
+        let bridge = &self.bridge;
         let reply = self.lua.enter(|ctx| {
             let b = bridge.borrow();
             match ctx.fetch(executor).take_result::<Value>(ctx) {
                 Ok(Ok(v)) => convert::lua_to_reply(ctx, v, b.resp3),
-                Ok(Err(e)) => Reply::Error(base::error_text(ctx, &e, &b, &origin)),
+                Ok(Err(e)) => Reply::Error(base::error_text(ctx, &e, &b, origin)),
                 Err(_) => Reply::Error("ERR script did not finish".into()),
             }
         });
-        self.finish();
         Step::Done(reply)
     }
 
@@ -586,7 +625,6 @@ impl ScriptEngine {
     pub fn stop(&mut self, why: Stop) -> Step {
         let executor = &self.executor;
         self.lua.enter(|ctx| ctx.fetch(executor).stop(&ctx));
-        self.finish();
         self.lua.gc_collect();
         // A stopped script may leave grown buffers behind (a deep recursion's
         // stack keeps its capacity): start over with a fresh state then.
@@ -596,13 +634,6 @@ impl ScriptEngine {
             self.generation = generation;
         }
         Step::Stopped(why)
-    }
-
-    fn finish(&mut self) {
-        // KEYS and ARGV stay until the next run replaces them: setting a key
-        // of piccolo's tables to nil leaves a dead key behind, which its
-        // table growth does not expect.
-        self.origin = None;
     }
 
     /// Steps used by the current (or last) run.
@@ -641,7 +672,7 @@ impl ScriptEngine {
         let f = self.load_chunk("user_function", body)?;
         self.bridge.borrow_mut().registering = Some(Vec::new());
         self.bridge.borrow_mut().loading = true;
-        self.begin(f, ScriptOrigin { name: String::new(), function: true }, &[], &[], limits, true);
+        self.begin(f, "", Entry::Library, &[], &[], limits);
         let outcome = loop {
             match self.step() {
                 Step::Running => continue,

@@ -105,6 +105,16 @@ fn undeclared_keys_work_and_stay_atomic() {
 /// KILL stops it with its writes rolled back.
 #[test]
 fn a_long_script_leaves_the_server_responsive_and_script_kill_stops_it() {
+    kill_a_long_script("while true do end");
+}
+
+/// A script that never stops calling Redis is as killable as one that only computes.
+#[test]
+fn script_kill_stops_a_script_looping_on_redis_calls() {
+    kill_a_long_script("while true do redis.call('incr', KEYS[1] .. 'n') end");
+}
+
+fn kill_a_long_script(body: &'static str) {
     let srv = TestServer::start(&["--lua-step-budget", "100000000000"]);
     let mut c = srv.client();
     let _: () = c.set("{a}held", "before").unwrap();
@@ -115,8 +125,8 @@ fn a_long_script_leaves_the_server_responsive_and_script_kill_stops_it() {
     let url = srv.url();
     let runner = std::thread::spawn(move || {
         let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
-        let script = "redis.call('publish', 'started', '1') redis.call('set', KEYS[1], 'during') while true do end";
-        err_text(eval(&mut c, script, &["{a}held"], &[]))
+        let script = format!("redis.call('publish', 'started', '1') redis.call('set', KEYS[1], 'during') {body}");
+        err_text(eval(&mut c, &script, &["{a}held"], &[]))
     });
     let _ = sub.get_message().unwrap();
     let mut other = srv.client();
@@ -139,6 +149,8 @@ fn a_long_script_leaves_the_server_responsive_and_script_kill_stops_it() {
     assert!(e.contains("Script killed by user with SCRIPT KILL"), "{e}");
     let v: String = other.get("{a}held").unwrap();
     assert_eq!(v, "before");
+    let n: Option<i64> = other.get("{a}heldn").unwrap();
+    assert_eq!(n, None, "rolled back");
     let e = err_text(redis::cmd("SCRIPT").arg("KILL").query(&mut other));
     assert_eq!(e, "NOTBUSY No scripts in execution right now.");
 }
