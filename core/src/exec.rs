@@ -47,6 +47,9 @@ pub struct ClientState {
     pub blocked: Option<Blocked>,
     /// Pub/Sub subscriptions.
     pub subscriptions: Subscriptions,
+    /// Used memory was past `maxmemory` when the current command arrived:
+    /// scripts may not start writing then (Redis's `pre_command_oom_state`).
+    pub over_maxmemory: bool,
 }
 
 /// A key one client WATCHes.
@@ -93,6 +96,7 @@ impl ClientState {
             watching: Vec::new(),
             blocked: None,
             subscriptions: Subscriptions::default(),
+            over_maxmemory: false,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! the function in this thread's engine exactly as EVAL runs a script (same
 //! budgets, rollback and key rules).
 
-use super::scripting::{eval_cmd, numkeys, run_script, script_kill, Running};
+use super::scripting::{eval_cmd, numkeys, run_script, script_kill, Running, ScriptRules};
 use super::spec::{flags::*, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
@@ -169,7 +169,9 @@ fn fcall_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, ro_command: bool) -> Cmd
         Ok(())
     };
     let running = Running { name: &name, args: &args };
-    run_script(ctx, &mut engine, &id, ro_command || flags.no_writes, running, start)
+    // Functions always follow the rules of scripts with flags.
+    let rules = ScriptRules { read_only: ro_command || flags.no_writes, allow_oom: flags.allow_oom, flagged: true };
+    run_script(ctx, &mut engine, &id, rules, running, start)
 }
 
 fn load(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {

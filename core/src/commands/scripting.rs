@@ -216,10 +216,14 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
     }
     let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
-    let read_only = read_only || parsed.flags.no_writes;
+    let rules = ScriptRules {
+        read_only: read_only || parsed.flags.no_writes,
+        allow_oom: parsed.flags.allow_oom,
+        flagged: parsed.flags.declared,
+    };
     let start = |e: &mut ScriptEngine, limits| e.start(sha, &keys, &argv, limits);
     let running = Running { name: sha, args: &args };
-    run_script(ctx, &mut engine, sha, read_only, running, start)
+    run_script(ctx, &mut engine, sha, rules, running, start)
 }
 
 /// Runs a script or function started by `start`, with the host's limits,
@@ -231,17 +235,23 @@ pub(super) fn run_script(
     ctx: &mut ExecCtx<'_>,
     engine: &mut ScriptEngine,
     id: &str,
-    read_only: bool,
+    rules: ScriptRules,
     running: Running<'_, '_>,
     start: impl FnOnce(&mut ScriptEngine, ScriptLimits) -> Result<(), String>,
 ) -> CmdResult {
+    // A script that declares flags must say it may run out of memory (or that
+    // it does not write) to start past maxmemory; one without flags is held
+    // to it call by call instead.
+    if ctx.client.over_maxmemory && rules.flagged && !rules.allow_oom && !rules.read_only {
+        return Err(CmdError::msg(crate::exec::OOM));
+    }
     let mut limits = ctx.host.script_limits();
     let inline = ctx.host.script_inline_steps().filter(|&n| n < limits.steps);
     if let Some(n) = inline {
         limits.steps = n;
     }
     start(engine, limits).map_err(CmdError::owned)?;
-    let outcome = run(ctx, engine, read_only, running);
+    let outcome = run(ctx, engine, rules, running);
     if inline.is_some() && matches!(outcome, Err(Stop::Budget)) {
         engine.take_logs();
         ctx.wants_offload = true;
@@ -284,6 +294,18 @@ fn stop_message(stop: Stop, limits: crate::scripting::ScriptLimits) -> String {
 /// Runs a started script to its end: the reply, `None` when it must run
 /// again holding every shard, or why it was stopped. Stopped scripts are
 /// rolled back.
+/// What a script run may do: decided by the command (`*_RO`) and the flags
+/// the script or function declares.
+#[derive(Clone, Copy)]
+pub(super) struct ScriptRules {
+    /// Write commands are refused.
+    pub read_only: bool,
+    /// Commands that grow memory run past maxmemory too (`allow-oom`).
+    pub allow_oom: bool,
+    /// The script declared flags (a shebang, or a function): stricter checks apply.
+    pub flagged: bool,
+}
+
 /// Steps a script runs before it is announced as running.
 const ANNOUNCE_AFTER_STEPS: u64 = 10_000;
 
@@ -296,7 +318,7 @@ pub(super) struct Running<'n, 'a> {
 fn run(
     ctx: &mut ExecCtx<'_>,
     engine: &mut ScriptEngine,
-    read_only: bool,
+    rules: ScriptRules,
     running: Running<'_, '_>,
 ) -> Result<Option<Reply>, Stop> {
     let saved = (ctx.client.db, ctx.client.resp3, ctx.client.current, ctx.may_block);
@@ -321,7 +343,7 @@ fn run(
         }
         match step {
             Step::Running => {}
-            Step::Call(call) => match script_call(ctx, &call.args, read_only, &mut undo, engine.resp3()) {
+            Step::Call(call) => match script_call(ctx, &call.args, rules, &mut undo, engine.resp3()) {
                 Some(reply) => engine.resume(reply, call.raise),
                 None => {
                     engine.stop(Stop::Killed);
@@ -348,7 +370,7 @@ fn run(
 fn script_call(
     ctx: &mut ExecCtx<'_>,
     argv: &[Vec<u8>],
-    read_only: bool,
+    rules: ScriptRules,
     undo: &mut UndoLog,
     resp3: bool,
 ) -> Option<Reply> {
@@ -367,8 +389,14 @@ fn script_call(
         return err("ERR This Redis command is not allowed from script");
     }
     let writes = top.has(WRITE) || cmd.spec.has(WRITE);
-    if writes && read_only {
+    if writes && rules.read_only {
         return err("ERR Write commands are not allowed from read-only scripts.");
+    }
+    // Past maxmemory a script may not start growing memory; once it has
+    // written it must be allowed to finish, or it would be left half done.
+    let grows = top.has(DENYOOM) || cmd.spec.has(DENYOOM);
+    if grows && ctx.client.over_maxmemory && !rules.allow_oom && !undo.wrote {
+        return err(crate::exec::OOM);
     }
     let db = ctx.client.db;
     if cmd.spec.has(KEYSPACE) && !ctx.data.covers_all() {
@@ -396,6 +424,8 @@ fn script_call(
 /// What a script's writes replaced, to put back if it is stopped.
 #[derive(Default)]
 struct UndoLog {
+    /// The script has run a write command.
+    wrote: bool,
     entries: Vec<Undo>,
     saved: HashSet<(usize, Vec<u8>), foldhash::fast::RandomState>,
 }
@@ -409,6 +439,7 @@ enum Undo {
 impl UndoLog {
     /// Saves what the write command `name` with `args` may change.
     fn save(&mut self, ctx: &mut ExecCtx<'_>, db: usize, name: &str, args: &Args<'_>) {
+        self.wrote = true;
         match name {
             "flushdb" => self.save_db(ctx, db),
             "flushall" => (0..ctx.databases).for_each(|d| self.save_db(ctx, d)),

@@ -30,7 +30,7 @@ pub fn library_name(code: &[u8]) -> Result<String, String> {
     if !code.starts_with(b"#!") {
         return Err("ERR Missing library metadata".into());
     }
-    let end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
+    let end = code.iter().position(|&c| c == b'\n').ok_or("ERR Invalid library metadata")?;
     let line = String::from_utf8_lossy(&code[2..end]).into_owned();
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
     let engine = parts.next().unwrap_or("");

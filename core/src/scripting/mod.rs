@@ -172,7 +172,7 @@ pub fn parse_shebang(body: &[u8]) -> Result<ParsedBody<'_>, String> {
     if !body.starts_with(b"#!") {
         return Ok(ParsedBody { flags: ScriptFlags::default(), code: body.into() });
     }
-    let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
+    let end = body.iter().position(|&c| c == b'\n').ok_or("ERR Invalid script shebang")?;
     let line = &body[..end];
     let mut parts = line.split(|&c| c == b' ').filter(|p| !p.is_empty());
     let engine = &parts.next().unwrap_or(b"#!")[2..];

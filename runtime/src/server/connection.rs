@@ -139,10 +139,9 @@ async fn serve_requests(
                         commands += 1;
                         let resolved = resolve(&args);
                         if let Ok(cmd) = resolved {
-                            if shared.memory.maxmemory.load(Ordering::Relaxed) > 0
-                                && !shared.memory.make_room(&shared.shards, now)
-                                && slotkv_core::exec::grows_memory(client, cmd)
-                            {
+                            client.over_maxmemory = shared.memory.maxmemory.load(Ordering::Relaxed) > 0
+                                && !shared.memory.make_room(&shared.shards, now);
+                            if client.over_maxmemory && slotkv_core::exec::grows_memory(client, cmd) {
                                 let oom = slotkv_core::CmdError::msg(slotkv_core::exec::OOM);
                                 slotkv_core::exec::refuse(client, cmd, oom, &mut out);
                                 consumed += used;
