@@ -194,21 +194,35 @@ pub(crate) fn parse_number(s: &[u8]) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
-/// `tonumber(s, base)` for bases other than 10: an unsigned integer in that base.
-fn parse_in_base(s: &[u8], base: u32) -> Option<f64> {
+/// `tonumber(s, base)` for bases other than 10: what Lua 5.1 makes of
+/// `strtoul`: an unsigned integer in that base, a negative one wrapping
+/// around 2^64, as a double (`nil` unless the whole string is read).
+fn parse_in_base<'gc>(s: &[u8], base: u32) -> Option<Value<'gc>> {
     let t = std::str::from_utf8(s).ok()?.trim_matches(|c: char| c.is_ascii_whitespace());
     let (neg, digits) = match t.strip_prefix('-') {
         Some(d) => (true, d),
-        None => (false, t),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
     if digits.is_empty() {
         return None;
     }
-    let mut v: f64 = 0.0;
+    let mut v: u64 = 0;
+    let mut overflow = false;
     for c in digits.chars() {
-        v = v * base as f64 + c.to_digit(base)? as f64;
+        let d = c.to_digit(base)? as u64;
+        match v.checked_mul(base as u64).and_then(|v| v.checked_add(d)) {
+            Some(n) => v = n,
+            None => overflow = true,
+        }
     }
-    Some(if neg { -v } else { v })
+    let v = if overflow {
+        u64::MAX
+    } else if neg {
+        v.wrapping_neg()
+    } else {
+        v
+    };
+    Some(number_value(v as f64))
 }
 
 /// A Lua number value for `f`: an integer when it is one (keeps piccolo's
@@ -287,7 +301,7 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
                     return Err(bad_arg(ctx, &exec, 2, "tonumber", "base out of range"));
                 }
                 let s = arg_bytes(ctx, &exec, &stack, 0, "tonumber")?;
-                parse_in_base(&s, b as u32).map(number_value)
+                parse_in_base(&s, b as u32)
             };
             stack.replace(ctx, out.unwrap_or(Value::Nil));
             Ok(CallbackReturn::Return)
@@ -344,6 +358,13 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
         Callback::from_fn(&ctx, move |ctx, mut exec, mut stack| {
             let (x, y) = (stack.get(0), stack.get(1));
             let (Some(a), Some(c)) = (to_bytes(x), to_bytes(y)) else {
+                let handler = |v: Value<'gc>| match v {
+                    Value::Table(t) => t.metatable().map(|m| m.get(ctx, "__concat")).filter(|f| !f.is_nil()),
+                    _ => None,
+                };
+                if let Some(Ok(function)) = handler(x).or_else(|| handler(y)).map(|f| piccolo::meta_ops::call(ctx, f)) {
+                    return Ok(CallbackReturn::Call { function, then: None });
+                }
                 let bad = if to_bytes(x).is_none() { x } else { y };
                 return Err(raise(ctx, &exec, &format!("attempt to concatenate a {} value", type_name(bad))));
             };
@@ -353,6 +374,50 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
             let mut out = a;
             out.extend_from_slice(&c);
             stack.replace(ctx, ctx.intern(&out));
+            Ok(CallbackReturn::Return)
+        }),
+    );
+    set(
+        ctx,
+        g,
+        "select",
+        Callback::from_fn(&ctx, |ctx, exec, mut stack| {
+            let n = stack.len().saturating_sub(1) as i64;
+            if let Value::String(s) = stack.get(0) {
+                if s.as_bytes().first() == Some(&b'#') {
+                    stack.replace(ctx, Value::Integer(n));
+                    return Ok(CallbackReturn::Return);
+                }
+            }
+            let i = arg_int(ctx, &exec, &stack, 0, "select")?;
+            let i = if i < 0 { n + i + 1 } else { i.min(n + 1) };
+            if i < 1 {
+                return Err(bad_arg(ctx, &exec, 1, "select", "index out of range"));
+            }
+            stack.drain(..i as usize);
+            Ok(CallbackReturn::Return)
+        }),
+    );
+    let string_meta = Table::new(&ctx);
+    let _ = string_meta.set(ctx, "__index", library(ctx, "string"));
+    set(
+        ctx,
+        g,
+        "getmetatable",
+        Callback::from_fn_with(&ctx, string_meta, |string_meta, ctx, _, mut stack| {
+            let meta = match stack.get(0) {
+                Value::Table(t) => t.metatable(),
+                Value::String(_) => Some(*string_meta),
+                _ => None,
+            };
+            let v = match meta {
+                Some(m) => match m.get(ctx, "__metatable") {
+                    Value::Nil => Value::Table(m),
+                    protected => protected,
+                },
+                None => Value::Nil,
+            };
+            stack.replace(ctx, v);
             Ok(CallbackReturn::Return)
         }),
     );
@@ -550,7 +615,7 @@ pub(crate) fn error_text<'gc>(ctx: Context<'gc>, e: &Error<'gc>, b: &Bridge, ori
 }
 
 /// piccolo's wording of a VM error, in Lua 5.1's words where they are known.
-fn runtime_message(m: &str) -> String {
+pub(crate) fn runtime_message(m: &str) -> String {
     let m = m.strip_prefix("runtime error: ").unwrap_or(m);
     if let Some(rest) = m.strip_prefix("type error, expected ") {
         return format!("attempt to use a {} value", rest.rsplit(' ').next().unwrap_or("nil"));

@@ -13,7 +13,7 @@
 //! - [`pattern`]: Lua patterns with a step limit
 //! - `convert`: Lua values to replies and back, by Redis's rules
 //! - `redis_lib`: the `redis` table
-//! - `base`, `strlib`, `tablib`, `mathlib`: the Lua 5.1 environment
+//! - `base`, `protect`, `strlib`, `tablib`, `mathlib`: the Lua 5.1 environment
 //! - `printf`, `numfmt`: `string.format` and 5.1 number formatting
 //! - `bitlib`, `cjson`, `cmsgpack`, `structlib`: libraries Redis bundles
 
@@ -27,6 +27,7 @@ mod mathlib;
 pub(crate) mod numfmt;
 pub mod pattern;
 mod printf;
+mod protect;
 mod redis_lib;
 mod rewrite;
 mod strlib;
@@ -370,6 +371,7 @@ impl ScriptEngine {
         }));
         let executor = lua.enter(|ctx| {
             base::install(ctx, &bridge);
+            protect::install(ctx);
             strlib::install(ctx, &bridge);
             tablib::install(ctx, &bridge);
             mathlib::install(ctx, &bridge);

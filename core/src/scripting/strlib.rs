@@ -407,8 +407,13 @@ fn add_replacement<'gc>(
     while i < repl.len() {
         let c = repl[i];
         i += 1;
-        if c != b'%' || i >= repl.len() {
+        if c != b'%' {
             out.push(c);
+            continue;
+        }
+        if i >= repl.len() {
+            // Lua 5.1 reads the string's terminating zero as the escaped byte.
+            out.push(0);
             continue;
         }
         let d = repl[i];

@@ -85,8 +85,10 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
             let mut k = i;
             while k <= j {
                 let v = t.get(ctx, k);
-                let s = to_bytes(v)
-                    .ok_or_else(|| raise(ctx, &exec, &format!("invalid value (at index {k}) in table for 'concat'")))?;
+                let s = to_bytes(v).ok_or_else(|| {
+                    let what = super::base::type_name(v);
+                    raise(ctx, &exec, &format!("invalid value ({what}) at index {k} in table for 'concat'"))
+                })?;
                 out.extend_from_slice(&s);
                 if k < j {
                     out.extend_from_slice(&sep);
