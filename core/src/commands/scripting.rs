@@ -369,22 +369,20 @@ fn run(
 /// outside the shards held.
 fn script_call(
     ctx: &mut ExecCtx<'_>,
-    argv: &[Vec<u8>],
+    argv: &Argv,
     rules: ScriptRules,
     undo: &mut UndoLog,
     resp3: bool,
 ) -> Option<Reply> {
-    let argv = Argv::from_args(argv.iter());
     let args = argv.bind(&[]);
     let err = |m: &str| Some(Reply::Error(m.to_string()));
-    let Some(top) = super::lookup(args.get(0)) else {
-        return err("ERR Unknown Redis command called from script");
-    };
     let cmd = match super::resolve(&args) {
         Ok(c) => c,
+        Err(_) if super::lookup(args.get(0)).is_none() => return err("ERR Unknown Redis command called from script"),
         Err(CmdError::WrongArity(_)) => return err("ERR Wrong number of args calling Redis command from script"),
         Err(e) => return Some(Reply::Error(e.text().into_owned())),
     };
+    let top = cmd.parent.unwrap_or(cmd.spec);
     if top.has(NOSCRIPT) || cmd.spec.has(NOSCRIPT) {
         return err("ERR This Redis command is not allowed from script");
     }
@@ -408,7 +406,7 @@ fn script_call(
         }
     }
     if writes {
-        undo.save(ctx, db, cmd.spec.name, &args);
+        undo.save(ctx, db, cmd, &args);
     }
     let mut out = ReplyBuf::new(resp3);
     std::mem::swap(ctx.out, &mut out);
@@ -438,8 +436,9 @@ enum Undo {
 
 impl UndoLog {
     /// Saves what the write command `name` with `args` may change.
-    fn save(&mut self, ctx: &mut ExecCtx<'_>, db: usize, name: &str, args: &Args<'_>) {
+    fn save(&mut self, ctx: &mut ExecCtx<'_>, db: usize, cmd: super::Resolved, args: &Args<'_>) {
         self.wrote = true;
+        let name = cmd.spec.name;
         match name {
             "flushdb" => self.save_db(ctx, db),
             "flushall" => (0..ctx.databases).for_each(|d| self.save_db(ctx, d)),
@@ -451,11 +450,9 @@ impl UndoLog {
                 }
             }
             _ => {
-                let spec = super::lookup(args.get(0));
-                if let Some(spec) = spec {
-                    for i in spec.key_indexes(args) {
-                        self.save_key(ctx, db, args.get(i));
-                    }
+                // The subcommand's keys for a container (XGROUP CREATE's stream).
+                for i in cmd.spec.key_indexes(args) {
+                    self.save_key(ctx, db, args.get(i));
                 }
                 // Keys in another database: MOVE's and COPY ... DB's destination.
                 let other_db = match name {

@@ -64,12 +64,16 @@ impl Argv {
     {
         let mut a = Argv::new();
         for arg in args {
-            let arg = arg.as_ref();
-            let start = a.owned.len();
-            a.owned.extend_from_slice(arg);
-            a.spans.push((start, a.owned.len()));
+            a.push(arg.as_ref());
         }
         a
+    }
+
+    /// Appends an argument (its bytes are copied).
+    pub fn push(&mut self, arg: &[u8]) {
+        let start = self.owned.len();
+        self.owned.extend_from_slice(arg);
+        self.spans.push((start, self.owned.len()));
     }
 
     /// Number of arguments, the command name included.

@@ -200,7 +200,7 @@ pub fn parse_shebang(body: &[u8]) -> Result<ParsedBody<'_>, String> {
 #[derive(Debug)]
 pub struct PendingCall {
     /// The command and its arguments.
-    pub args: Vec<Vec<u8>>,
+    pub args: crate::resp::request::Argv,
     /// `redis.call`: an error reply raises a Lua error; `redis.pcall` returns it.
     pub raise: bool,
 }
@@ -414,7 +414,8 @@ impl ScriptEngine {
     /// True if the script `sha` once touched keys outside its declared ones:
     /// it runs holding every shard from the start.
     pub fn needs_all_shards(&self, sha: &str) -> bool {
-        self.wide.contains(sha)
+        // Usually empty: no hashing then.
+        !self.wide.is_empty() && self.wide.contains(sha)
     }
 
     /// Remembers that script `sha` touches keys it does not declare.

@@ -36,11 +36,11 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
             if stack.is_empty() {
                 return fail(&mut br, "Please specify at least one argument for this redis lib call");
             }
-            let mut args = Vec::with_capacity(stack.len());
+            let mut args = crate::resp::request::Argv::new();
             for i in 0..stack.len() {
                 match stack.get(i) {
-                    Value::String(s) => args.push(s.as_bytes().to_vec()),
-                    v @ (Value::Integer(_) | Value::Number(_)) => args.push(to_bytes(v).unwrap_or_default()),
+                    Value::String(s) => args.push(s.as_bytes()),
+                    v @ (Value::Integer(_) | Value::Number(_)) => args.push(&to_bytes(v).unwrap_or_default()),
                     _ => return fail(&mut br, "Lua redis lib command arguments must be strings or integers"),
                 }
             }

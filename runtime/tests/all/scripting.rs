@@ -70,6 +70,12 @@ fn every_limit_stops_the_script_and_rolls_back_its_writes() {
         let l: Vec<String> = c.lrange("l", 0, -1).unwrap();
         assert_eq!(l, ["a"], "{script}");
     }
+    // A subcommand's key (XGROUP CREATE ... MKSTREAM's stream) is put back too.
+    let script = "redis.call('xgroup', 'create', KEYS[1], 'g', '$', 'MKSTREAM') while true do end";
+    let e = err_text(eval(&mut c, script, &["fresh"], &[]));
+    assert!(e.contains("step budget"), "{e}");
+    let exists: i64 = c.exists("fresh").unwrap();
+    assert_eq!(exists, 0);
     // An ordinary error keeps Redis's semantics: writes before it stay.
     let e = err_text(eval(&mut c, "redis.call('set', KEYS[1], 'kept') error('boom')", &["k"], &[]));
     assert!(e.starts_with("ERR user_script:1: boom script: "), "{e}");
