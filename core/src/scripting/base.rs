@@ -556,14 +556,24 @@ pub(crate) fn protect_globals<'gc>(ctx: Context<'gc>, bridge: &Shared) {
 }
 
 /// A compile error as Lua 5.1 words it: `user_script:1: <why>`.
-pub(crate) fn compile_error(chunk: &str, e: &piccolo::PrototypeError) -> String {
+pub(crate) fn compile_error(chunk: &str, code: &[u8], e: &piccolo::PrototypeError) -> String {
     match e {
         piccolo::PrototypeError::Parser(p) => {
             use piccolo::compiler::ParseErrorKind as K;
             let why = match &p.kind {
-                K::EndOfStream { .. } => "unexpected symbol near '<eof>'".to_string(),
+                K::ExpressionNotStatement => {
+                    super::syntax::expression_statement(code, p.line_number.0).unwrap_or_else(|| p.kind.to_string())
+                }
+                K::EndOfStream { expected } => match expected.as_deref().and_then(super::syntax::expected_text) {
+                    Some(want) => format!("{want} expected near '<eof>'"),
+                    None => "unexpected symbol near '<eof>'".to_string(),
+                },
                 K::Unexpected { unexpected, expected } => {
-                    format!("syntax error near {} (expected {})", token_text(unexpected), expected)
+                    let near = super::syntax::debug_token_text(unexpected);
+                    match super::syntax::expected_text(expected) {
+                        Some(want) => format!("{want} expected near '{near}'"),
+                        None => format!("unexpected symbol near '{near}'"),
+                    }
                 }
                 K::LexError(l) => l.to_string(),
                 other => other.to_string(),
@@ -572,16 +582,6 @@ pub(crate) fn compile_error(chunk: &str, e: &piccolo::PrototypeError) -> String 
         }
         piccolo::PrototypeError::Compiler(c) => format!("{chunk}:{}: {}", c.line_number.0 + 1, c.kind),
     }
-}
-
-/// piccolo's debug text of a token (`Name("is")`) as Lua quotes it (`'is'`).
-fn token_text(debug: &str) -> String {
-    if let (Some(a), Some(b)) = (debug.find('"'), debug.rfind('"')) {
-        if b > a {
-            return format!("'{}'", &debug[a + 1..b]);
-        }
-    }
-    format!("'{}'", debug.to_ascii_lowercase())
 }
 
 /// The error reply for a script that ended with a Lua error, as Redis 7 words it.

@@ -32,6 +32,7 @@ mod redis_lib;
 mod rewrite;
 mod strlib;
 mod structlib;
+mod syntax;
 mod tablib;
 
 use crate::reply::Reply;
@@ -447,7 +448,7 @@ impl ScriptEngine {
                     self.0.intern(s)
                 }
             }
-            let fail = |e: piccolo::PrototypeError| format!("ERR {what}: {}", base::compile_error(name, &e));
+            let fail = |e: piccolo::PrototypeError| format!("ERR {what}: {}", base::compile_error(name, code, &e));
             let mut chunk = piccolo::compiler::parse_chunk(code, Interner(ctx)).map_err(|e| fail(e.into()))?;
             let names = rewrite::Names {
                 concat: ctx.intern(rewrite::CONCAT.as_bytes()),
