@@ -20,7 +20,6 @@ const fn sub(
 }
 
 pub(crate) const SPECS: &[CommandSpec] = &[CommandSpec {
-    // In the order Redis lists them (its dict order), so COMMAND INFO matches.
     subcommands: &[
         CommandSpec {
             tips: &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
