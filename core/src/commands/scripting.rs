@@ -190,37 +190,43 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
     let engine_rc = ctx.host.script_engine();
     let mut engine = engine_rc.borrow_mut();
     let no_script = || CmdError::msg("NOSCRIPT No matching script. Please use EVAL.");
-    let (sha, body) = {
+    // A script this engine compiled needs neither its body nor a new parse
+    // of its shebang: its flags were kept with it.
+    let (sha, known, body) = {
         let c = cache.lock().unwrap_or_else(|p| p.into_inner());
         engine.sync_generation(c.generation());
-        if by_sha {
-            let sha = ShaKey::new(args.get(1)).ok_or_else(no_script)?;
-            (sha, c.get(sha.as_str().as_bytes()).ok_or_else(no_script)?)
+        let sha = if by_sha {
+            ShaKey::new(args.get(1)).ok_or_else(no_script)?
         } else {
-            let body = args.get(1);
-            let sha = crate::scripting::sha1_hex(body);
-            (ShaKey::new(sha.as_bytes()).ok_or_else(no_script)?, std::sync::Arc::from(body))
+            ShaKey::new(crate::scripting::sha1_hex(args.get(1)).as_bytes()).ok_or_else(no_script)?
+        };
+        match engine.compiled(sha.as_str()) {
+            Some(flags) => (sha, Some(flags), None),
+            None if by_sha => (sha, None, Some(c.get(sha.as_str().as_bytes()).ok_or_else(no_script)?)),
+            None => (sha, None, Some(std::sync::Arc::from(args.get(1)))),
         }
     };
     let sha = sha.as_str();
-    let parsed = parse_shebang(&body).map_err(CmdError::owned)?;
-    if !engine.is_compiled(sha) {
-        engine.compile(sha, &parsed.code).map_err(CmdError::owned)?;
-    }
-    if !by_sha {
-        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(&body);
-    }
+    let flags = match (known, body) {
+        (Some(flags), _) => flags,
+        (None, Some(body)) => {
+            let parsed = parse_shebang(&body).map_err(CmdError::owned)?;
+            engine.compile(sha, &parsed.code, parsed.flags).map_err(CmdError::owned)?;
+            if !by_sha {
+                cache.lock().unwrap_or_else(|p| p.into_inner()).insert(&body);
+            }
+            parsed.flags
+        }
+        (None, None) => return Err(no_script()),
+    };
     if engine.needs_all_shards(sha) && !ctx.data.covers_all() {
         ctx.wants_all_shards = true;
         return Ok(());
     }
     let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
-    let rules = ScriptRules {
-        read_only: read_only || parsed.flags.no_writes,
-        allow_oom: parsed.flags.allow_oom,
-        flagged: parsed.flags.declared,
-    };
+    let rules =
+        ScriptRules { read_only: read_only || flags.no_writes, allow_oom: flags.allow_oom, flagged: flags.declared };
     let start = |e: &mut ScriptEngine, limits| e.start(sha, &keys, &argv, limits);
     let running = Running { name: sha, args: &args };
     run_script(ctx, &mut engine, sha, rules, running, start)
@@ -557,8 +563,8 @@ fn script_load(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let mut engine = engine_rc.borrow_mut();
     let cache = ctx.host.script_cache();
     engine.sync_generation(cache.lock().unwrap_or_else(|p| p.into_inner()).generation());
-    if !engine.is_compiled(&sha) {
-        engine.compile(&sha, &parsed.code).map_err(CmdError::owned)?;
+    if engine.compiled(&sha).is_none() {
+        engine.compile(&sha, &parsed.code, parsed.flags).map_err(CmdError::owned)?;
     }
     cache.lock().unwrap_or_else(|p| p.into_inner()).insert(body);
     ctx.out.bulk(sha.as_bytes());

@@ -328,7 +328,8 @@ enum Entry {
 pub struct ScriptEngine {
     lua: Lua,
     executor: StashedExecutor,
-    scripts: FastMap<String, StashedFunction>,
+    /// Compiled EVAL scripts by SHA1, with the flags their shebang declares.
+    scripts: FastMap<String, (StashedFunction, ScriptFlags)>,
     functions: FastMap<String, StashedFunction>,
     functions_generation: Option<u64>,
     wide: std::collections::HashSet<String, foldhash::fast::RandomState>,
@@ -424,15 +425,16 @@ impl ScriptEngine {
         self.wide.insert(sha.to_string());
     }
 
-    /// True if the script with this SHA1 is compiled in this state.
-    pub fn is_compiled(&self, sha: &str) -> bool {
-        self.scripts.contains_key(sha)
+    /// The flags of the script with this SHA1, if it is compiled in this state.
+    pub fn compiled(&self, sha: &str) -> Option<ScriptFlags> {
+        self.scripts.get(sha).map(|(_, flags)| *flags)
     }
 
-    /// Compiles `code` as the script `sha`; Redis's error text if it does not compile.
-    pub fn compile(&mut self, sha: &str, code: &[u8]) -> Result<(), String> {
+    /// Compiles `code` as the script `sha`, which declares `flags`; Redis's
+    /// error text if it does not compile.
+    pub fn compile(&mut self, sha: &str, code: &[u8], flags: ScriptFlags) -> Result<(), String> {
         let f = self.load_chunk("user_script", code)?;
-        self.scripts.insert(sha.to_string(), f);
+        self.scripts.insert(sha.to_string(), (f, flags));
         Ok(())
     }
 
@@ -465,7 +467,8 @@ impl ScriptEngine {
 
     /// Starts the compiled script `sha` with fresh `KEYS` and `ARGV`.
     pub fn start(&mut self, sha: &str, keys: &[&[u8]], argv: &[&[u8]], limits: ScriptLimits) -> Result<(), String> {
-        let f = self.scripts.get(sha).ok_or_else(|| "NOSCRIPT No matching script. Please use EVAL.".to_string())?;
+        let (f, _) =
+            self.scripts.get(sha).ok_or_else(|| "NOSCRIPT No matching script. Please use EVAL.".to_string())?;
         let f = f.clone();
         self.begin(f, sha, Entry::Script, keys, argv, limits);
         Ok(())
