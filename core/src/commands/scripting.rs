@@ -192,7 +192,11 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
     let no_script = || CmdError::msg("NOSCRIPT No matching script. Please use EVAL.");
     // A script this engine compiled needs neither its body nor a new parse
     // of its shebang: its flags were kept with it.
-    let (sha, known, body) = {
+    enum Found {
+        Compiled(crate::scripting::ScriptFlags),
+        Body(std::sync::Arc<[u8]>),
+    }
+    let (sha, found) = {
         let c = cache.lock().unwrap_or_else(|p| p.into_inner());
         engine.sync_generation(c.generation());
         let sha = if by_sha {
@@ -200,16 +204,17 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
         } else {
             ShaKey::new(crate::scripting::sha1_hex(args.get(1)).as_bytes()).ok_or_else(no_script)?
         };
-        match engine.compiled(sha.as_str()) {
-            Some(flags) => (sha, Some(flags), None),
-            None if by_sha => (sha, None, Some(c.get(sha.as_str().as_bytes()).ok_or_else(no_script)?)),
-            None => (sha, None, Some(std::sync::Arc::from(args.get(1)))),
-        }
+        let found = match engine.compiled(sha.as_str()) {
+            Some(flags) => Found::Compiled(flags),
+            None if by_sha => Found::Body(c.get(sha.as_str().as_bytes()).ok_or_else(no_script)?),
+            None => Found::Body(std::sync::Arc::from(args.get(1))),
+        };
+        (sha, found)
     };
     let sha = sha.as_str();
-    let flags = match (known, body) {
-        (Some(flags), _) => flags,
-        (None, Some(body)) => {
+    let flags = match found {
+        Found::Compiled(flags) => flags,
+        Found::Body(body) => {
             let parsed = parse_shebang(&body).map_err(CmdError::owned)?;
             engine.compile(sha, &parsed.code, parsed.flags).map_err(CmdError::owned)?;
             if !by_sha {
@@ -217,7 +222,6 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
             }
             parsed.flags
         }
-        (None, None) => return Err(no_script()),
     };
     if engine.needs_all_shards(sha) && !ctx.data.covers_all() {
         ctx.wants_all_shards = true;

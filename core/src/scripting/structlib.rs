@@ -148,13 +148,14 @@ impl<'a> Format<'a> {
     }
 
     fn get_float(&self, data: &[u8]) -> f64 {
-        let mut b = data.to_vec();
+        let mut b = [0u8; 8];
+        b[..data.len()].copy_from_slice(data);
         if self.big_endian {
-            b.reverse();
+            b[..data.len()].reverse();
         }
-        match b.len() {
+        match data.len() {
             4 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
-            _ => f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            _ => f64::from_le_bytes(b),
         }
     }
 }
@@ -340,10 +341,9 @@ fn charge_format<'gc>(
     b: &Shared,
     stack: &Stack<'gc, '_>,
     f: &str,
-    work: usize,
 ) -> Result<Vec<u8>, Error<'gc>> {
     let fmt = arg_bytes(ctx, exec, stack, 0, f)?;
-    charge(ctx, exec, b, (fmt.len() + work) / 8 + 1)?;
+    charge(ctx, exec, b, fmt.len() / 8 + 1)?;
     Ok(fmt)
 }
 
@@ -355,7 +355,7 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
         ctx,
         "pack",
         Callback::from_fn(&ctx, move |ctx, mut exec, mut stack| {
-            let fmt = charge_format(ctx, &mut exec, &b, &stack, "pack", 0)?;
+            let fmt = charge_format(ctx, &mut exec, &b, &stack, "pack")?;
             let args: Vec<Value<'gc>> = (0..stack.len()).map(|i| stack.get(i)).collect();
             let out = pack(&fmt, &args).map_err(|e| lua_error(ctx, &exec, "pack", e))?;
             check_alloc(ctx, &b, out.len())?;
@@ -369,7 +369,7 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
         ctx,
         "unpack",
         Callback::from_fn(&ctx, move |ctx, mut exec, mut stack| {
-            let fmt = charge_format(ctx, &mut exec, &b, &stack, "unpack", 0)?;
+            let fmt = charge_format(ctx, &mut exec, &b, &stack, "unpack")?;
             let data = arg_bytes(ctx, &exec, &stack, 1, "unpack")?;
             let start = match stack.get(2) {
                 Value::Nil => 1,
@@ -393,7 +393,7 @@ pub(crate) fn install<'gc>(ctx: Context<'gc>, bridge: &Shared) {
         ctx,
         "size",
         Callback::from_fn(&ctx, move |ctx, mut exec, mut stack| {
-            let fmt = charge_format(ctx, &mut exec, &b, &stack, "size", 0)?;
+            let fmt = charge_format(ctx, &mut exec, &b, &stack, "size")?;
             let n = size(&fmt).map_err(|e| lua_error(ctx, &exec, "size", e))?;
             stack.replace(ctx, Value::Integer(n as i64));
             Ok(CallbackReturn::Return)
