@@ -94,6 +94,11 @@ const DIRECTIVES: &[Directive] = &[
     d("lua-memory-limit", Kind::Memory, "67108864", true),
     d("shards", Kind::Int(1, 1024), "16", false),
     d("io-threads", Kind::Int(0, 128), "0", false),
+    d("http-port", Kind::Int(-1, 65535), "8080", false),
+    d("http-token", Kind::Str, "", true),
+    d("http-readonly-token", Kind::Str, "", true),
+    d("http-cors-origins", Kind::Words, "", false),
+    d("http-max-body", Kind::Memory, "16777216", false),
 ];
 
 /// The effective configuration: every directive's current value, normalised.

@@ -10,6 +10,7 @@ use super::{now_ms, Shared};
 use bytes::{Buf, BytesMut};
 use slotkv_core::commands::pubsub::write_message;
 use slotkv_core::commands::resolve;
+use slotkv_core::resp::request::Args;
 use slotkv_core::resp::request::RequestLimits;
 use slotkv_core::rng::Rng;
 use slotkv_core::{Argv, ClientState, ReplyBuf, RequestParser};
@@ -83,7 +84,6 @@ async fn serve_requests(
     let mut out = ReplyBuf::new(false);
     let mut parser = RequestParser::new(limits(shared));
     let mut argv = Argv::new();
-    let mut wake = Vec::new();
     let mut rng = Rng::new(now_ms() ^ info.id.rotate_left(32));
     // One wake-up source for CLIENT KILL and server shutdown, created once: a
     // fresh future per read would cost a registration each time.
@@ -137,63 +137,19 @@ async fn serve_requests(
                     let args = argv.bind(pending);
                     if !args.is_empty() {
                         commands += 1;
-                        let resolved = resolve(&args);
-                        if let Ok(cmd) = resolved {
-                            client.over_maxmemory = shared.memory.maxmemory.load(Ordering::Relaxed) > 0
-                                && !shared.memory.make_room(&shared.shards, now);
-                            if client.over_maxmemory && slotkv_core::exec::grows_memory(client, cmd) {
-                                let oom = slotkv_core::CmdError::msg(slotkv_core::exec::OOM);
-                                slotkv_core::exec::refuse(client, cmd, oom, &mut out);
-                                consumed += used;
-                                continue;
-                            }
+                        let done = execute(shared, info, client, &mut host, args, now, &mut out).await;
+                        if done.cmd.is_some() {
+                            last_cmd = done.cmd;
                         }
-                        match slotkv_core::exec::admit(client, resolved, &args, &mut out) {
-                            None => {}
-                            Some(cmd) => {
-                                last_cmd = Some(cmd);
-                                let outcome = loop {
-                                    match shared.shards.try_run(cmd, args, client, &mut host, &mut out, now, &mut wake)
-                                    {
-                                        Ok(o) => break o,
-                                        Err(busy) => shared.shards.wait_for(busy).await,
-                                    }
-                                };
-                                dirty += outcome.dirty;
-                                if outcome.offload {
-                                    let job = Job::new(
-                                        shared.clone(),
-                                        info.clone(),
-                                        client.clone(),
-                                        Argv::from_args(args.iter()),
-                                        requirepass.clone(),
-                                        now,
-                                    );
-                                    match shared.script_pool.run(job).await {
-                                        Some(done) => {
-                                            *client = done.client;
-                                            out.buf.extend_from_slice(&done.out);
-                                            dirty += done.dirty;
-                                        }
-                                        None => out.error("ERR script thread failed"),
-                                    }
-                                }
-                                if !wake.is_empty() {
-                                    shared.wake(&mut wake);
-                                    // Let the woken clients retry before this client's next
-                                    // command, as Redis serves blocked clients first. On one
-                                    // I/O thread this is exact; with more, they race.
-                                    tokio::task::yield_now().await;
-                                }
-                                if client.blocked.is_some() {
-                                    let retry = Argv::from_args(args.iter());
-                                    write_out(stream, &mut out, shared, info.id).await?;
-                                    let mut waiting = Waiting { stream, shared, info, client, host: &mut host };
-                                    match waiting.wait(retry, &mut out, killed.as_mut()).await? {
-                                        Some(input) => buf.extend_from_slice(&input),
-                                        None => return Ok(()),
-                                    }
-                                }
+                        dirty += done.dirty;
+                        if client.blocked.is_some() {
+                            let retry = Argv::from_args(args.iter());
+                            write_out(stream, &mut out, shared, info.id).await?;
+                            let mut waiting =
+                                Waiting { stream: Some(&mut *stream), shared, info, client, host: &mut host };
+                            match waiting.wait(retry, &mut out, killed.as_mut()).await? {
+                                Some(input) => buf.extend_from_slice(&input),
+                                None => return Ok(()),
                             }
                         }
                     }
@@ -236,6 +192,72 @@ async fn serve_requests(
     }
 }
 
+/// What [`execute`] did.
+pub(crate) struct Executed {
+    /// The command that ran (none if it was refused before running).
+    pub cmd: Option<slotkv_core::Resolved>,
+    /// Changes it made.
+    pub dirty: u64,
+}
+
+/// Runs one request as every client does, over RESP or HTTP: refuses a write
+/// past `maxmemory`, admits it (authentication, MULTI queueing, arity), runs
+/// it on its shards (moving a script that outgrows its inline turn to a
+/// script thread) and wakes the clients it served. A blocking command that
+/// has to wait leaves `client.blocked` set.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn execute(
+    shared: &Arc<Shared>,
+    info: &Arc<ClientInfo>,
+    client: &mut ClientState,
+    host: &mut ServerHost<'_>,
+    args: Args<'_>,
+    now: u64,
+    out: &mut ReplyBuf,
+) -> Executed {
+    let mut done = Executed { cmd: None, dirty: 0 };
+    let resolved = resolve(&args);
+    if let Ok(cmd) = resolved {
+        client.over_maxmemory =
+            shared.memory.maxmemory.load(Ordering::Relaxed) > 0 && !shared.memory.make_room(&shared.shards, now);
+        if client.over_maxmemory && slotkv_core::exec::grows_memory(client, cmd) {
+            let oom = slotkv_core::CmdError::msg(slotkv_core::exec::OOM);
+            slotkv_core::exec::refuse(client, cmd, oom, out);
+            return done;
+        }
+    }
+    let Some(cmd) = slotkv_core::exec::admit(client, resolved, &args, out) else { return done };
+    done.cmd = Some(cmd);
+    let mut wake = Vec::new();
+    let outcome = loop {
+        match shared.shards.try_run(cmd, args, client, host, out, now, &mut wake) {
+            Ok(o) => break o,
+            Err(busy) => shared.shards.wait_for(busy).await,
+        }
+    };
+    done.dirty = outcome.dirty;
+    if outcome.offload {
+        let argv = Argv::from_args(args.iter());
+        let job = Job::new(shared.clone(), info.clone(), client.clone(), argv, host.requirepass.clone(), now);
+        match shared.script_pool.run(job).await {
+            Some(finished) => {
+                *client = finished.client;
+                out.buf.extend_from_slice(&finished.out);
+                done.dirty += finished.dirty;
+            }
+            None => out.error("ERR script thread failed"),
+        }
+    }
+    if !wake.is_empty() {
+        shared.wake(&mut wake);
+        // Let the woken clients retry before this client's next command, as
+        // Redis serves blocked clients first. On one I/O thread this is
+        // exact; with more, they race.
+        tokio::task::yield_now().await;
+    }
+    done
+}
+
 /// The receiving end of a connection's Pub/Sub mailbox.
 type Mailbox = tokio::sync::mpsc::UnboundedReceiver<Delivery>;
 
@@ -250,13 +272,14 @@ fn deliver(first: Delivery, messages: &mut Mailbox, info: &ClientInfo, resp3: bo
     }
 }
 
-/// A client waiting in a blocking command.
-struct Waiting<'a, 'h> {
-    stream: &'a mut TcpStream,
-    shared: &'a Arc<Shared>,
-    info: &'a Arc<ClientInfo>,
-    client: &'a mut ClientState,
-    host: &'a mut ServerHost<'h>,
+/// A client waiting in a blocking command. An HTTP client has no stream to
+/// read meanwhile.
+pub(crate) struct Waiting<'a, 'h> {
+    pub stream: Option<&'a mut TcpStream>,
+    pub shared: &'a Arc<Shared>,
+    pub info: &'a Arc<ClientInfo>,
+    pub client: &'a mut ClientState,
+    pub host: &'a mut ServerHost<'h>,
 }
 
 impl Waiting<'_, '_> {
@@ -264,7 +287,7 @@ impl Waiting<'_, '_> {
     /// `retry` each time a key it waits on is written; its reply is left in
     /// `out`. Returns what the client sent meanwhile, or `None` if the
     /// connection is to close.
-    async fn wait(
+    pub async fn wait(
         &mut self,
         mut retry: Argv,
         out: &mut ReplyBuf,
@@ -309,7 +332,7 @@ impl Waiting<'_, '_> {
                     tokio::task::yield_now().await;
                 }
                 _ = &mut sleep, if deadline.is_some() => break self.give_up(out, None),
-                r = self.stream.read_buf(&mut input) => {
+                r = read_more(self.stream.as_deref_mut(), &mut input) => {
                     // Redis keeps reading while a client is blocked; a closed
                     // connection ends the wait.
                     if r? == 0 || input.len() > limit {
@@ -335,6 +358,14 @@ impl Waiting<'_, '_> {
             None => slotkv_core::exec::timeout_reply(out, null_bulk),
         }
         Some(())
+    }
+}
+
+/// Reads from `stream`, or waits forever without one.
+async fn read_more(stream: Option<&mut TcpStream>, buf: &mut BytesMut) -> std::io::Result<usize> {
+    match stream {
+        Some(s) => s.read_buf(buf).await,
+        None => std::future::pending().await,
     }
 }
 

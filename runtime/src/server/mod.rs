@@ -216,26 +216,35 @@ impl Shared {
 /// A bound, not yet running server.
 pub struct Server {
     listeners: Vec<TcpListener>,
+    http: Vec<TcpListener>,
     shared: Arc<Shared>,
+}
+
+/// Listens on `port` at every address of `bind` (a `bind` directive's
+/// words); port 0 picks a free port, the same on every address.
+pub async fn bind_all(bind: &str, port: u16) -> Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut bound_port = port;
+    for addr in bind.split_whitespace() {
+        let addr = addr.trim_start_matches('-');
+        let sa: SocketAddr =
+            format!("{}:{}", if addr.contains(':') { format!("[{addr}]") } else { addr.to_string() }, bound_port)
+                .parse()
+                .with_context(|| format!("invalid bind address '{addr}'"))?;
+        let l = TcpListener::bind(sa).await.with_context(|| format!("cannot listen on {sa}"))?;
+        bound_port = l.local_addr()?.port();
+        listeners.push(l);
+    }
+    anyhow::ensure!(!listeners.is_empty(), "no bind address configured");
+    Ok(listeners)
 }
 
 impl Server {
     /// Binds the configured addresses (`bind`, `port`; port 0 picks a free port).
     pub async fn bind(config: Config) -> Result<Server> {
-        let port = config.get_i64("port") as u16;
-        let mut listeners = Vec::new();
-        let mut bound_port = port;
-        for addr in config.get("bind").split_whitespace() {
-            let addr = addr.trim_start_matches('-');
-            let sa: SocketAddr =
-                format!("{}:{}", if addr.contains(':') { format!("[{addr}]") } else { addr.to_string() }, bound_port)
-                    .parse()
-                    .with_context(|| format!("invalid bind address '{addr}'"))?;
-            let l = TcpListener::bind(sa).await.with_context(|| format!("cannot listen on {sa}"))?;
-            bound_port = l.local_addr()?.port();
-            listeners.push(l);
-        }
-        anyhow::ensure!(!listeners.is_empty(), "no bind address configured");
+        let listeners = bind_all(config.get("bind"), config.get_i64("port") as u16).await?;
+        let bound_port = listeners[0].local_addr()?.port();
+        let http = crate::gateway::bind(&config).await.context("HTTP gateway")?;
         let seed = now_ms() ^ (std::process::id() as u64) << 32;
         let (tx, _) = watch::channel(false);
         let shared = Arc::new(Shared {
@@ -265,7 +274,7 @@ impl Server {
             let cfg = shared.config.read().unwrap_or_else(|p| p.into_inner());
             shared.memory.apply(&cfg, &shared.shards);
         }
-        Ok(Server { listeners, shared })
+        Ok(Server { listeners, http, shared })
     }
 
     /// The addresses the server listens on.
@@ -281,9 +290,15 @@ impl Server {
     /// Serves until shutdown is requested, then closes every connection.
     pub async fn run(self) -> Result<()> {
         let shared = self.shared;
+        // The HTTP line first: tests read the ports from these lines and
+        // stop at the RESP one.
+        for addr in self.http.iter().filter_map(|l| l.local_addr().ok()) {
+            info!("Ready to accept connections http {addr}");
+        }
         for addr in self.listeners.iter().filter_map(|l| l.local_addr().ok()) {
             info!("Ready to accept connections tcp {addr}");
         }
+        let http = tokio::spawn(crate::gateway::serve(self.http, shared.clone()));
         let mut tasks = tokio::task::JoinSet::new();
         for l in self.listeners {
             tasks.spawn(accept_loop(l, shared.clone()));
@@ -301,6 +316,9 @@ impl Server {
         while shared.connected.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
+        // HTTP requests in flight finish (the kills above ended the blocked
+        // ones and the event streams).
+        let _ = tokio::time::timeout_at(deadline, http).await;
         info!("bye");
         Ok(())
     }

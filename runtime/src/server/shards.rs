@@ -92,6 +92,11 @@ impl Shards {
         Shards { shards, databases }
     }
 
+    /// Keys in database `db` (expired ones not yet removed included).
+    pub fn dbsize(&self, db: usize) -> usize {
+        (0..self.shards.len()).map(|i| self.lock(i).counts(db).keys).sum()
+    }
+
     /// Number of shards.
     pub fn count(&self) -> usize {
         self.shards.len()

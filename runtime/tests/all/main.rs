@@ -5,6 +5,7 @@ mod util;
 
 mod blocking;
 mod config;
+mod http;
 mod keyspace;
 mod lifecycle;
 mod memory;

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 pub struct TestServer {
     pub child: Child,
     pub port: u16,
+    /// The HTTP gateway's port (`--http-port -1`, any free port, unless the test gives one).
+    #[allow(dead_code)]
+    pub http_port: Option<u16>,
     /// The rest of the server's log, for tests that look at it.
     #[allow(dead_code)]
     pub log: mpsc::Receiver<String>,
@@ -27,6 +30,9 @@ impl TestServer {
             cmd.args(["--port", "0"]);
         }
         cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if !args.contains(&"--http-port") {
+            cmd.args(["--http-port", "-1"]);
+        }
         let mut child = cmd.spawn().map_err(|e| e.to_string())?;
         let stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
@@ -39,13 +45,17 @@ impl TestServer {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(20);
+        let mut http_port = None;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    if let Some(addr) = line.split("Ready to accept connections http ").nth(1) {
+                        http_port = addr.trim().rsplit(':').next().and_then(|p| p.parse().ok());
+                    }
                     if let Some(addr) = line.split("Ready to accept connections tcp ").nth(1) {
                         let port = addr.trim().rsplit(':').next().unwrap().parse().unwrap();
-                        return Ok(TestServer { child, port, log: rx });
+                        return Ok(TestServer { child, port, http_port, log: rx });
                     }
                 }
                 Err(_) => {
@@ -102,6 +112,81 @@ impl Drop for TestServer {
                 let _ = self.child.wait();
             }
         }
+    }
+}
+
+/// An HTTP response.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[allow(dead_code)]
+impl HttpResponse {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    /// A header's value (names compared without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+#[allow(dead_code)]
+impl TestServer {
+    /// One HTTP/1.1 request to the gateway (the connection closes after it).
+    pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+        let port = self.http_port.expect("the gateway is off");
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        // A server may answer (413) before it read the whole body.
+        let _ = s.write_all(body);
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no end of headers");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked") {
+            body = dechunk(&body);
+        }
+        HttpResponse { status, headers, body }
+    }
+
+    /// POST of a JSON value.
+    pub fn post_json(&self, path: &str, headers: &[(&str, &str)], v: &serde_json::Value) -> HttpResponse {
+        self.http("POST", path, headers, v.to_string().as_bytes())
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { return out };
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 4 + n..];
     }
 }
 
