@@ -3,7 +3,7 @@
 
 use crate::server::Shared;
 use slotkv_core::Argv;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,20 +13,36 @@ use std::time::Duration;
 const BUCKETS: [f64; 12] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 1.0, 10.0];
 
 /// The gateway's counters.
-#[derive(Default)]
 pub struct HttpMetrics {
-    by_status: Mutex<BTreeMap<u16, u64>>,
+    /// Responses by status code (100 to 599).
+    by_status: [AtomicU64; 500],
     /// Cumulative counts per bucket, then the count of all.
     buckets: [AtomicU64; BUCKETS.len() + 1],
     micros: AtomicU64,
-    /// Command name: calls, errors.
-    commands: Mutex<HashMap<String, (u64, u64)>>,
+    /// Command (container, name): calls, errors.
+    commands: Mutex<HashMap<CommandName, (u64, u64)>>,
+}
+
+/// A command's name without allocating: its container's and its own.
+type CommandName = (Option<&'static str>, &'static str);
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        HttpMetrics {
+            by_status: std::array::from_fn(|_| AtomicU64::new(0)),
+            buckets: Default::default(),
+            micros: AtomicU64::new(0),
+            commands: Mutex::default(),
+        }
+    }
 }
 
 impl HttpMetrics {
     /// Counts a response.
     pub fn observe(&self, status: u16, took: Duration) {
-        *self.by_status.lock().unwrap_or_else(|p| p.into_inner()).entry(status).or_default() += 1;
+        if let Some(n) = self.by_status.get(usize::from(status).wrapping_sub(100)) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
         let secs = took.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
@@ -41,9 +57,9 @@ impl HttpMetrics {
     pub fn command(&self, argv: &Argv, failed: bool) {
         let args = argv.bind(&[]);
         let name = match slotkv_core::resolve(&args) {
-            Ok(c) => slotkv_core::commands::full_name(c.parent, c.spec),
+            Ok(c) => (c.parent.map(|p| p.name), c.spec.name),
             // Unknown names are not labels: a client could make them unbounded.
-            Err(_) => "unknown".to_string(),
+            Err(_) => (None, "unknown"),
         };
         let mut m = self.commands.lock().unwrap_or_else(|p| p.into_inner());
         let e = m.entry(name).or_default();
@@ -102,8 +118,11 @@ pub fn render(shared: &Arc<Shared>, http: &HttpMetrics) -> String {
         o,
         "# HELP slotkv_http_requests_total HTTP responses by status.\n# TYPE slotkv_http_requests_total counter"
     );
-    for (status, n) in http.by_status.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-        let _ = writeln!(o, "slotkv_http_requests_total{{status=\"{status}\"}} {n}");
+    for (i, n) in http.by_status.iter().enumerate() {
+        let n = n.load(Ordering::Relaxed);
+        if n > 0 {
+            let _ = writeln!(o, "slotkv_http_requests_total{{status=\"{}\"}} {n}", i + 100);
+        }
     }
     let _ = writeln!(
         o,
@@ -122,7 +141,10 @@ pub fn render(shared: &Arc<Shared>, http: &HttpMetrics) -> String {
         writeln!(o, "slotkv_http_request_duration_seconds_sum {}", http.micros.load(Ordering::Relaxed) as f64 / 1e6);
     let _ = writeln!(o, "slotkv_http_request_duration_seconds_count {count}");
     let commands = http.commands.lock().unwrap_or_else(|p| p.into_inner());
-    let mut names: Vec<_> = commands.iter().collect();
+    let mut names: Vec<(String, (u64, u64))> = commands
+        .iter()
+        .map(|((parent, name), n)| (parent.map_or_else(|| name.to_string(), |p| format!("{p}|{name}")), *n))
+        .collect();
     names.sort();
     let _ = writeln!(o, "# HELP slotkv_http_commands_total Commands run through the gateway, by name.\n# TYPE slotkv_http_commands_total counter");
     for (name, (calls, _)) in &names {

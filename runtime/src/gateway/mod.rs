@@ -79,6 +79,10 @@ pub async fn serve(listeners: Vec<TcpListener>, shared: Arc<Shared>) {
             let stop = async move {
                 let _ = sig.wait_for(|v| *v).await;
             };
+            // Replies go out at once, as over RESP (no Nagle delay).
+            let l = axum::serve::ListenerExt::tap_io(l, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(e) = axum::serve(l, app).with_graceful_shutdown(stop).await {
                 tracing::warn!("HTTP gateway stopped: {e}");
             }
@@ -103,7 +107,6 @@ fn router(gateway: Arc<Gateway>, shared: &Shared) -> Router {
         .fallback(path_style)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(gateway.clone(), authorize))
-        .layer(axum::middleware::from_fn_with_state(gateway.clone(), measure))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(gateway);
     match cors(&origins) {
@@ -150,6 +153,11 @@ fn bad_request(message: impl Into<String>) -> Refusal {
     Refusal { status: StatusCode::BAD_REQUEST, message: message.into() }
 }
 
+/// A 401 refusal.
+fn unauthorized(message: &str) -> Refusal {
+    Refusal { status: StatusCode::UNAUTHORIZED, message: message.into() }
+}
+
 /// A JSON error with its status.
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
     let message = message.into();
@@ -163,52 +171,55 @@ pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// Counts every response by status and its latency.
-async fn measure(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let resp = next.run(req).await;
-    gw.metrics.observe(resp.status().as_u16(), start.elapsed());
-    resp
-}
-
 /// Checks the token (`Authorization: Bearer` or `?_token=`) before anything
-/// runs, and records what it allows.
+/// runs and records what it allows; counts every response by status and
+/// its latency. (One layer: each layer costs a boxed future per request.)
 async fn authorize(
     State(gw): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    if api::is_public(req.uri().path()) {
-        return next.run(req).await;
-    }
-    let given = bearer(req.headers()).or_else(|| query_token(req.uri()));
-    let (full, read_only) = {
-        let c = gw.shared.config.read().unwrap_or_else(|p| p.into_inner());
-        let full: Vec<String> = [c.get("http-token"), c.get("requirepass")]
-            .into_iter()
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect();
-        (full, Some(c.get("http-readonly-token").to_string()).filter(|t| !t.is_empty()))
-    };
-    let access = match given {
-        Some(t) if full.iter().any(|f| same_secret(f.as_bytes(), t.as_bytes())) => Access::Full,
-        Some(t) if read_only.as_ref().is_some_and(|r| same_secret(r.as_bytes(), t.as_bytes())) => Access::ReadOnly,
-        // Without any token configured, the gateway serves this machine
-        // only, as Redis's protected mode does.
-        None if full.is_empty() && read_only.is_none() && peer.ip().is_loopback() => Access::Full,
-        None if full.is_empty() && read_only.is_none() => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "ERR no http-token is configured, so the gateway accepts requests from the loopback interface only",
-            )
+    let start = Instant::now();
+    let resp = if api::is_public(req.uri().path()) {
+        next.run(req).await
+    } else {
+        match access(&gw, peer, req.headers(), req.uri()) {
+            Ok(a) => {
+                req.extensions_mut().insert(a);
+                next.run(req).await
+            }
+            Err(refused) => refused.into_response(),
         }
-        None => return error(StatusCode::UNAUTHORIZED, "ERR missing token: send Authorization: Bearer <token>"),
-        Some(_) => return error(StatusCode::UNAUTHORIZED, "ERR invalid token"),
     };
-    req.extensions_mut().insert(access);
-    next.run(req).await
+    gw.metrics.observe(resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+/// What the request's token allows, or the 401 that refuses it.
+fn access(gw: &Gateway, peer: SocketAddr, headers: &HeaderMap, uri: &Uri) -> Result<Access, Refusal> {
+    let given = bearer(headers).or_else(|| query_token(uri));
+    let c = gw.shared.config.read().unwrap_or_else(|p| p.into_inner());
+    let (token, password, read_only) = (c.get("http-token"), c.get("requirepass"), c.get("http-readonly-token"));
+    let matches = |secret: &str, t: &str| !secret.is_empty() && same_secret(secret.as_bytes(), t.as_bytes());
+    match given {
+        // Without any token configured, the gateway serves this machine
+        // only, as Redis's protected mode does (whatever token a client
+        // sends: Upstash's clients always send one).
+        _ if token.is_empty() && password.is_empty() && read_only.is_empty() => {
+            if peer.ip().is_loopback() {
+                Ok(Access::Full)
+            } else {
+                Err(unauthorized(
+                    "ERR no http-token is configured, so the gateway accepts requests from the loopback interface only",
+                ))
+            }
+        }
+        Some(t) if matches(token, &t) || matches(password, &t) => Ok(Access::Full),
+        Some(t) if matches(read_only, &t) => Ok(Access::ReadOnly),
+        None => Err(unauthorized("ERR missing token: send Authorization: Bearer <token>")),
+        Some(_) => Err(unauthorized("ERR invalid token")),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -429,7 +440,7 @@ impl FromRequestParts<Arc<Gateway>> for Caller {
         let access = parts.extensions.get::<Access>().copied();
         match (peer, access) {
             (Some(peer), Some(access)) => Ok(Caller { gw: gw.clone(), peer, access, opts: options(&parts.headers) }),
-            _ => Err(Refusal { status: StatusCode::UNAUTHORIZED, message: "ERR unauthorized".into() }),
+            _ => Err(unauthorized("ERR unauthorized")),
         }
     }
 }
