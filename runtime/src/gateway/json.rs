@@ -17,13 +17,13 @@
 //! converted lossily and the response says so (`Slotkv-Lossy: 1`).
 
 use base64::Engine as _;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One command's outcome.
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
-    /// Its reply.
-    Value(Value),
+    /// Its reply, as JSON text.
+    Value(Vec<u8>),
     /// Its error reply, as Redis words it.
     Error(String),
 }
@@ -35,7 +35,8 @@ pub struct Encoding {
     pub base64: bool,
 }
 
-/// Reads replies out of RESP bytes.
+/// Reads replies out of RESP bytes and writes them as JSON text, without an
+/// intermediate tree (this runs for every HTTP request).
 pub struct ReplyReader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -58,36 +59,36 @@ impl<'a> ReplyReader<'a> {
     /// The next top-level reply, or `None` at the end (or on bytes that are
     /// not RESP, which the server never writes).
     pub fn next_outcome(&mut self) -> Option<Outcome> {
-        if self.buf.get(self.pos) == Some(&b'-') || self.buf.get(self.pos) == Some(&b'!') {
-            return match self.value()? {
-                Value::Object(mut m) => match m.remove("error") {
-                    Some(Value::String(e)) => Some(Outcome::Error(e)),
-                    _ => None,
-                },
-                _ => None,
-            };
+        match *self.buf.get(self.pos)? {
+            b'-' => {
+                self.pos += 1;
+                Some(Outcome::Error(String::from_utf8_lossy(self.line()?).into_owned()))
+            }
+            b'!' => {
+                self.pos += 1;
+                Some(Outcome::Error(String::from_utf8_lossy(self.bulk()??).into_owned()))
+            }
+            _ => {
+                let mut out = Vec::with_capacity(64);
+                self.value(&mut out)?;
+                Some(Outcome::Value(out))
+            }
         }
-        self.value().map(Outcome::Value)
     }
 
     /// The elements of the next reply if it is an array, each as an outcome
-    /// (EXEC's replies); `Err` with the reply otherwise.
+    /// (EXEC's replies); `Err` with the reply otherwise (an error, or `null`
+    /// for an aborted transaction).
     pub fn next_array(&mut self) -> Option<Result<Vec<Outcome>, Outcome>> {
-        match self.buf.get(self.pos)? {
-            b'*' => {
-                self.pos += 1;
-                let n = self.number()?;
-                if n < 0 {
-                    return Some(Err(Outcome::Value(Value::Null)));
-                }
-                let mut items = Vec::with_capacity(n.min(1024) as usize);
-                for _ in 0..n {
-                    items.push(self.next_outcome()?);
-                }
-                Some(Ok(items))
-            }
-            _ => self.next_outcome().map(Err),
+        if self.buf.get(self.pos) != Some(&b'*') {
+            return self.next_outcome().map(Err);
         }
+        self.pos += 1;
+        let n = self.number()?;
+        if n < 0 {
+            return Some(Err(Outcome::Value(b"null".to_vec())));
+        }
+        (0..n).map(|_| self.next_outcome()).collect::<Option<Vec<_>>>().map(Ok)
     }
 
     fn line(&mut self) -> Option<&'a [u8]> {
@@ -101,121 +102,152 @@ impl<'a> ReplyReader<'a> {
         std::str::from_utf8(self.line()?).ok()?.parse().ok()
     }
 
-    fn text(&mut self, bytes: &[u8]) -> Value {
-        if self.enc.base64 {
-            return Value::String(base64::engine::general_purpose::STANDARD.encode(bytes));
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(s) => Value::String(s.to_string()),
-            Err(_) => {
-                self.lossy = true;
-                Value::String(String::from_utf8_lossy(bytes).into_owned())
-            }
-        }
-    }
-
     fn bulk(&mut self) -> Option<Option<&'a [u8]>> {
         let n = self.number()?;
         if n < 0 {
             return Some(None);
         }
         let start = self.pos;
-        let end = start.checked_add(n as usize)?;
-        if end + 2 > self.buf.len() {
+        let end = start.checked_add(usize::try_from(n).ok()?)?;
+        if end.checked_add(2)? > self.buf.len() {
             return None;
         }
         self.pos = end + 2;
         Some(Some(&self.buf[start..end]))
     }
 
-    fn items(&mut self) -> Option<Option<Vec<Value>>> {
-        let n = self.number()?;
-        if n < 0 {
-            return Some(None);
+    /// A string: base64, or its text (lossy if it is not UTF-8).
+    fn text(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        if self.enc.base64 {
+            out.push(b'"');
+            let at = out.len();
+            let n = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+            out.resize(at + n, 0);
+            let written = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out[at..]).unwrap_or(0);
+            out.truncate(at + written);
+            out.push(b'"');
+            return;
         }
-        let mut items = Vec::with_capacity(n.min(1024) as usize);
-        for _ in 0..n {
-            items.push(self.value()?);
+        match std::str::from_utf8(bytes) {
+            Ok(s) => string(s, out),
+            Err(_) => {
+                self.lossy = true;
+                string(&String::from_utf8_lossy(bytes), out);
+            }
         }
-        Some(Some(items))
     }
 
-    /// The next reply as a JSON value.
-    fn value(&mut self) -> Option<Value> {
+    fn items(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        let n = self.number()?;
+        if n < 0 {
+            out.extend_from_slice(b"null");
+            return Some(());
+        }
+        out.push(b'[');
+        for i in 0..n {
+            if i > 0 {
+                out.push(b',');
+            }
+            self.value(out)?;
+        }
+        out.push(b']');
+        Some(())
+    }
+
+    /// Writes the next reply as JSON.
+    fn value(&mut self, out: &mut Vec<u8>) -> Option<()> {
         let kind = *self.buf.get(self.pos)?;
         self.pos += 1;
-        Some(match kind {
+        match kind {
             b'+' => {
                 let l = self.line()?;
-                self.text(l)
+                self.text(l, out);
             }
             b'-' => {
                 let l = self.line()?;
-                error_object(String::from_utf8_lossy(l).into_owned())
+                error_object(&String::from_utf8_lossy(l), out);
             }
-            b':' => Value::from(self.number()?),
+            b':' => {
+                let n = self.number()?;
+                out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            }
             b'$' => match self.bulk()? {
-                Some(b) => self.text(b),
-                None => Value::Null,
+                Some(b) => self.text(b, out),
+                None => out.extend_from_slice(b"null"),
             },
             b'!' => match self.bulk()? {
-                Some(b) => error_object(String::from_utf8_lossy(b).into_owned()),
-                None => Value::Null,
+                Some(b) => error_object(&String::from_utf8_lossy(b), out),
+                None => out.extend_from_slice(b"null"),
             },
             // Verbatim: a three-letter format and ':' before the text.
             b'=' => match self.bulk()? {
-                Some(b) => self.text(b.get(4..).unwrap_or_default()),
-                None => Value::Null,
+                Some(b) => self.text(b.get(4..).unwrap_or_default(), out),
+                None => out.extend_from_slice(b"null"),
             },
-            b'*' | b'~' | b'>' => self.items()?.map_or(Value::Null, Value::Array),
+            b'*' | b'~' | b'>' => self.items(out)?,
             b'%' => {
                 let n = self.number()?;
-                let mut map = Map::new();
-                for _ in 0..n.max(0) {
-                    let k = self.value()?;
-                    let v = self.value()?;
-                    map.insert(key_text(k), v);
+                out.push(b'{');
+                let mut key = Vec::new();
+                for i in 0..n.max(0) {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    key.clear();
+                    self.value(&mut key)?;
+                    // Object keys are strings: a string key as it is, any
+                    // other as its JSON text.
+                    if key.first() == Some(&b'"') {
+                        out.extend_from_slice(&key);
+                    } else {
+                        string(&String::from_utf8_lossy(&key), out);
+                    }
+                    out.push(b':');
+                    self.value(out)?;
                 }
-                Value::Object(map)
+                out.push(b'}');
             }
             // Attributes annotate the reply after them, which is what counts.
             b'|' => {
                 let n = self.number()?;
+                let mut skipped = Vec::new();
                 for _ in 0..n.max(0) * 2 {
-                    self.value()?;
+                    self.value(&mut skipped)?;
                 }
-                self.value()?
+                self.value(out)?;
             }
             b'_' => {
                 self.line()?;
-                Value::Null
+                out.extend_from_slice(b"null");
             }
-            b'#' => Value::Bool(self.line()? == b"t"),
+            b'#' => out.extend_from_slice(if self.line()? == b"t" { b"true" } else { b"false" }),
             b',' => {
                 let l = std::str::from_utf8(self.line()?).ok()?;
                 match l.parse::<f64>() {
-                    Ok(f) if f.is_finite() => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-                    _ => Value::String(l.to_string()),
+                    Ok(f) if f.is_finite() => serde_json::to_writer(&mut *out, &f).ok()?,
+                    _ => string(l, out),
                 }
             }
-            b'(' => Value::String(std::str::from_utf8(self.line()?).ok()?.to_string()),
+            b'(' => {
+                let l = std::str::from_utf8(self.line()?).ok()?;
+                string(l, out);
+            }
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 
-fn error_object(e: String) -> Value {
-    let mut m = Map::new();
-    m.insert("error".into(), Value::String(e));
-    Value::Object(m)
+/// Writes `s` as a JSON string.
+fn string(s: &str, out: &mut Vec<u8>) {
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// A map key as an object key: strings as they are, anything else as its JSON text.
-fn key_text(k: Value) -> String {
-    match k {
-        Value::String(s) => s,
-        other => other.to_string(),
-    }
+fn error_object(e: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"error\":");
+    string(e, out);
+    out.push(b'}');
 }
 
 /// Why a JSON request could not become a command.
@@ -286,47 +318,68 @@ mod tests {
         o
     }
 
+    /// The reply as a JSON value (checking the text is valid JSON).
+    fn value(resp: &[u8], base64: bool) -> Value {
+        match read(resp, base64) {
+            Outcome::Value(text) => serde_json::from_slice(&text).expect("valid JSON"),
+            Outcome::Error(e) => panic!("error {e}"),
+        }
+    }
+
     #[test]
     fn resp2_replies() {
-        assert_eq!(read(b"+OK\r\n", false), Outcome::Value(json!("OK")));
-        assert_eq!(read(b":-42\r\n", false), Outcome::Value(json!(-42)));
-        assert_eq!(read(b"$-1\r\n", false), Outcome::Value(Value::Null));
-        assert_eq!(read(b"*-1\r\n", false), Outcome::Value(Value::Null));
-        assert_eq!(read(b"$5\r\nhe\r\no\r\n", false), Outcome::Value(json!("he\r\no")));
+        assert_eq!(value(b"+OK\r\n", false), json!("OK"));
+        assert_eq!(value(b":-42\r\n", false), json!(-42));
+        assert_eq!(value(b"$-1\r\n", false), Value::Null);
+        assert_eq!(value(b"*-1\r\n", false), Value::Null);
+        assert_eq!(value(b"$5\r\nhe\r\no\r\n", false), json!("he\r\no"));
+        assert_eq!(value(b"$4\r\n\"\\\t\x01\r\n", false), json!("\"\\\t\u{1}"));
         assert_eq!(read(b"-ERR bad\r\n", false), Outcome::Error("ERR bad".into()));
         assert_eq!(
-            read(b"*3\r\n$1\r\na\r\n*1\r\n:1\r\n-ERR inner\r\n", false),
-            Outcome::Value(json!(["a", [1], {"error": "ERR inner"}]))
+            value(b"*3\r\n$1\r\na\r\n*1\r\n:1\r\n-ERR inner\r\n", false),
+            json!(["a", [1], {"error": "ERR inner"}])
         );
+        assert_eq!(value(b"*0\r\n", false), json!([]));
     }
 
     #[test]
     fn resp3_replies() {
-        assert_eq!(read(b"%2\r\n$1\r\na\r\n:1\r\n:7\r\n,1.5\r\n", false), Outcome::Value(json!({"a": 1, "7": 1.5})));
-        assert_eq!(read(b"~1\r\n$1\r\nx\r\n", false), Outcome::Value(json!(["x"])));
-        assert_eq!(read(b",inf\r\n", false), Outcome::Value(json!("inf")));
-        assert_eq!(read(b"#t\r\n", false), Outcome::Value(json!(true)));
-        assert_eq!(read(b"_\r\n", false), Outcome::Value(Value::Null));
-        assert_eq!(read(b"(12345678901234567890\r\n", false), Outcome::Value(json!("12345678901234567890")));
-        assert_eq!(read(b"=8\r\ntxt:abcd\r\n", false), Outcome::Value(json!("abcd")));
+        assert_eq!(value(b"%2\r\n$1\r\na\r\n:1\r\n:7\r\n,1.5\r\n", false), json!({"a": 1, "7": 1.5}));
+        assert_eq!(value(b"%0\r\n", false), json!({}));
+        assert_eq!(value(b"~1\r\n$1\r\nx\r\n", false), json!(["x"]));
+        assert_eq!(value(b",inf\r\n", false), json!("inf"));
+        assert_eq!(value(b",3\r\n", false), json!(3.0));
+        assert_eq!(value(b"#t\r\n", false), json!(true));
+        assert_eq!(value(b"_\r\n", false), Value::Null);
+        assert_eq!(value(b"(12345678901234567890\r\n", false), json!("12345678901234567890"));
+        assert_eq!(value(b"=8\r\ntxt:abcd\r\n", false), json!("abcd"));
         assert_eq!(read(b"!5\r\nERR x\r\n", false), Outcome::Error("ERR x".into()));
-        assert_eq!(read(b"|1\r\n+a\r\n+b\r\n:3\r\n", false), Outcome::Value(json!(3)));
+        assert_eq!(value(b"|1\r\n+a\r\n+b\r\n:3\r\n", false), json!(3));
     }
 
     #[test]
     fn base64_and_binary() {
-        assert_eq!(read(b"$3\r\n\xff\x00a\r\n", true), Outcome::Value(json!("/wBh")));
-        assert_eq!(read(b"+OK\r\n", true), Outcome::Value(json!("T0s=")));
+        assert_eq!(value(b"$3\r\n\xff\x00a\r\n", true), json!("/wBh"));
+        assert_eq!(value(b"+OK\r\n", true), json!("T0s="));
+        assert_eq!(value(b"$0\r\n\r\n", true), json!(""));
         let mut r = ReplyReader::new(b"$1\r\n\xff\r\n", Encoding::default());
-        assert_eq!(r.next_outcome(), Some(Outcome::Value(json!("\u{fffd}"))));
+        assert_eq!(r.next_outcome(), Some(Outcome::Value("\"\u{fffd}\"".as_bytes().to_vec())));
         assert!(r.lossy);
     }
 
     #[test]
     fn truncated_replies_end_reading() {
-        for bad in [&b"$5\r\nab\r\n"[..], b"*2\r\n:1\r\n", b":12", b"?x\r\n"] {
+        for bad in [&b"$5\r\nab\r\n"[..], b"*2\r\n:1\r\n", b":12", b"?x\r\n", b"$-5x\r\n", b"%1\r\n:1\r\n"] {
             assert_eq!(ReplyReader::new(bad, Encoding::default()).next_outcome(), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn exec_replies_as_outcomes() {
+        let mut r = ReplyReader::new(b"*2\r\n+OK\r\n-ERR x\r\n", Encoding::default());
+        assert_eq!(r.next_array(), Some(Ok(vec![Outcome::Value(b"\"OK\"".to_vec()), Outcome::Error("ERR x".into())])));
+        let mut r = ReplyReader::new(b"-EXECABORT y\r\n", Encoding::default());
+        assert_eq!(r.next_array(), Some(Err(Outcome::Error("EXECABORT y".into()))));
     }
 
     #[test]

@@ -350,7 +350,7 @@ impl Gateway {
                 Some(first) => format!("{e} (first error: {first})"),
                 None => e,
             }),
-            Some(Err(Outcome::Value(Value::Null))) => Err("EXECABORT the transaction was aborted".into()),
+            Some(Err(Outcome::Value(_))) => Err("EXECABORT the transaction was aborted".into()),
             _ => Err("ERR no reply".into()),
         }
     }
@@ -360,7 +360,7 @@ impl Gateway {
 fn single(ran: Ran) -> Response {
     let lossy = ran.lossy;
     let mut resp = match ran.outcomes.into_iter().next() {
-        Some(Outcome::Value(v)) => Json(json!({ "result": v })).into_response(),
+        Some(Outcome::Value(v)) => json_response(result_object(&v)),
         Some(Outcome::Error(e)) => error(status_of(&e), e),
         None => error(StatusCode::INTERNAL_SERVER_ERROR, "ERR no reply"),
     };
@@ -377,17 +377,34 @@ fn status_of(e: &str) -> StatusCode {
     }
 }
 
+/// `{"result":<json>}`.
+fn result_object(json: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(json.len() + 11);
+    body.extend_from_slice(b"{\"result\":");
+    body.extend_from_slice(json);
+    body.push(b'}');
+    body
+}
+
+/// A 200 response of JSON text.
+fn json_response(body: Vec<u8>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
 /// Outcomes as a pipeline's response: each its own `result` or `error`.
 fn many(ran: Ran) -> Response {
-    let items: Vec<Value> = ran
-        .outcomes
-        .into_iter()
-        .map(|o| match o {
-            Outcome::Value(v) => json!({ "result": v }),
-            Outcome::Error(e) => json!({ "error": e }),
-        })
-        .collect();
-    let mut resp = Json(Value::Array(items)).into_response();
+    let mut body = vec![b'['];
+    for (i, o) in ran.outcomes.into_iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        match o {
+            Outcome::Value(v) => body.extend_from_slice(&result_object(&v)),
+            Outcome::Error(e) => body.extend_from_slice(json!({ "error": e }).to_string().as_bytes()),
+        }
+    }
+    body.push(b']');
+    let mut resp = json_response(body);
     mark_lossy(&mut resp, ran.lossy);
     resp
 }
