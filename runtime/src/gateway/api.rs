@@ -127,6 +127,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Rs::Events,
         true,
     ),
+    ep("POST", "/subscribe/{channel}", "The same, as @upstash/redis asks for it", Rq::Empty, Rs::Events, true),
+    ep("POST", "/psubscribe/{pattern}", "The same, as @upstash/redis asks for it", Rq::Empty, Rs::Events, true),
     ep("GET", "/healthz", "Liveness: 200 while the server runs", Rq::Empty, Rs::Document, false),
     ep("GET", "/metrics", "Counters and gauges in Prometheus text format", Rq::Empty, Rs::Metrics, true),
     ep("GET", "/openapi.json", "This document", Rq::Empty, Rs::Document, false),
@@ -149,12 +151,27 @@ pub fn method_router(e: &Endpoint) -> Option<MethodRouter<Arc<Gateway>>> {
         ("POST", "/functions/{name}") => post(functions_call),
         ("DELETE", "/functions/{name}") => delete(functions_delete),
         ("GET", "/subscribe/{channel}") => get(subscribe_channel),
+        ("POST", "/subscribe/{channel}") => post(subscribe_channel),
         ("GET", "/psubscribe/{pattern}") => get(subscribe_pattern),
+        ("POST", "/psubscribe/{pattern}") => post(subscribe_pattern),
         ("GET", "/healthz") => get(healthz),
         ("GET", "/metrics") => get(metrics_text),
         ("GET", "/openapi.json") => get(openapi),
         _ => return None,
     })
+}
+
+/// True if `path` is an instance of the template `template` (`{name}`
+/// matches one segment).
+pub fn path_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts == ps || (ts.starts_with('{') && !ps.is_empty()) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// True for paths that need no token.
@@ -327,5 +344,9 @@ mod tests {
             assert!(ids.insert(op["operationId"].as_str().unwrap().to_string()), "duplicate id for {}", e.path);
         }
         assert!(is_public("/healthz") && !is_public("/metrics") && !is_public("/"));
+        assert!(path_matches("/subscribe/{channel}", "/subscribe/news"));
+        assert!(!path_matches("/subscribe/{channel}", "/subscribe/"));
+        assert!(!path_matches("/subscribe/{channel}", "/subscribe/a/b"));
+        assert!(path_matches("/", "/") && !path_matches("/", "/x"));
     }
 }

@@ -544,7 +544,8 @@ async fn path_style(c: Caller, method: Method, uri: Uri, body: Body) -> Result<R
 
 /// A known path with a method it does not take.
 async fn wrong_method(method: Method, uri: Uri) -> Response {
-    let allowed: Vec<&str> = api::ENDPOINTS.iter().filter(|e| e.path == uri.path()).map(|e| e.method).collect();
+    let allowed: Vec<&str> =
+        api::ENDPOINTS.iter().filter(|e| api::path_matches(e.path, uri.path())).map(|e| e.method).collect();
     error(
         StatusCode::METHOD_NOT_ALLOWED,
         format!("ERR {} {} is not an endpoint; {} takes {}", method, uri.path(), uri.path(), allowed.join(", ")),
@@ -635,44 +636,39 @@ async fn openapi() -> Response {
     Json(api::document()).into_response()
 }
 
-/// `GET /subscribe/{channel}` and `GET /psubscribe/{pattern}`: messages as
-/// Server-Sent Events, `message,<channel>,<payload>` as Upstash sends them.
+/// `GET /subscribe/{channel}` and `GET /psubscribe/{pattern}` (also POST):
+/// messages as Server-Sent Events, `message,<channel>,<payload>` as Upstash
+/// sends them. Event data is text, never base64 (Upstash's clients read it
+/// as it is).
 async fn subscribe(c: Caller, command: &[u8], target: String) -> Response {
-    let (gw, opts) = (c.gw, c.opts);
+    let gw = c.gw;
     let mut client = HttpClient::new(&gw.shared, c.peer, gw.local, false);
     let mut out = ReplyBuf::new(false);
     client.run(&argv_of(vec![command.to_vec(), target.clone().into_bytes()]), &mut out).await;
-    if let Some(Outcome::Error(e)) = ReplyReader::new(&out.buf, opts.enc).next_outcome() {
+    if let Some(Outcome::Error(e)) = ReplyReader::new(&out.buf, Encoding::default()).next_outcome() {
         return error(StatusCode::BAD_REQUEST, e);
     }
     let kind = if command == b"PSUBSCRIBE" { "psubscribe" } else { "subscribe" };
     let first = Event::default().data(format!("{kind},{target},1"));
     let stop = gw.shared.shutdown_signal();
-    let state = (client, stop, Some(first), opts.enc);
-    let stream = futures_util::stream::unfold(state, |(mut client, mut stop, first, enc)| async move {
-        if let Some(e) = first {
-            return Some((Ok::<_, std::convert::Infallible>(e), (client, stop, None, enc)));
-        }
-        let d = tokio::select! {
-            d = client.messages.recv() => d?,
-            _ = client.info.kill.notified() => return None,
-            _ = stop.wait_for(|v| *v) => return None,
-        };
-        client.info.queued.fetch_sub(d.size(), Ordering::Relaxed);
-        let text = |b: &[u8]| {
-            if enc.base64 {
-                use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD.encode(b)
-            } else {
-                String::from_utf8_lossy(b).into_owned()
+    let stream =
+        futures_util::stream::unfold((client, stop, Some(first)), |(mut client, mut stop, first)| async move {
+            if let Some(e) = first {
+                return Some((Ok::<_, std::convert::Infallible>(e), (client, stop, None)));
             }
-        };
-        let data = match &d.pattern {
-            Some(p) => format!("pmessage,{},{},{}", text(p), text(&d.channel), text(&d.payload)),
-            None => format!("message,{},{}", text(&d.channel), text(&d.payload)),
-        };
-        Some((Ok(Event::default().data(data)), (client, stop, None, enc)))
-    });
+            let d = tokio::select! {
+                d = client.messages.recv() => d?,
+                _ = client.info.kill.notified() => return None,
+                _ = stop.wait_for(|v| *v) => return None,
+            };
+            client.info.queued.fetch_sub(d.size(), Ordering::Relaxed);
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            let data = match &d.pattern {
+                Some(p) => format!("pmessage,{},{},{}", text(p), text(&d.channel), text(&d.payload)),
+                None => format!("message,{},{}", text(&d.channel), text(&d.payload)),
+            };
+            Some((Ok(Event::default().data(data)), (client, stop, None)))
+        });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
 

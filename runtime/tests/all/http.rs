@@ -113,6 +113,13 @@ fn bad_requests_get_their_status_and_error_and_change_nothing() {
         ("PUT", "/set/keep/lost", b"".to_vec(), 405, "ERR path-style commands take GET or POST"),
         ("GET", "/", b"".to_vec(), 405, "ERR GET / is not an endpoint; / takes POST"),
         ("DELETE", "/pipeline", b"".to_vec(), 405, "ERR DELETE /pipeline is not an endpoint; /pipeline takes POST"),
+        (
+            "PUT",
+            "/functions/f",
+            b"".to_vec(),
+            405,
+            "ERR PUT /functions/f is not an endpoint; /functions/f takes POST, DELETE",
+        ),
         ("POST", "/", vec![b'['; 2 << 20], 413, "ERR the request body is larger than http-max-body"),
     ];
     for (method, path, body, status, error) in cases {

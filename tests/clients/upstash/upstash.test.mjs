@@ -163,3 +163,17 @@ test("errors and tokens", async () => {
   await assert.rejects(ro.set("x:str", "w"), /NOPERM this token is read-only/);
   assert.equal(await redis.get("x:str"), "v");
 });
+
+test("subscribe: messages published over HTTP arrive as events", async () => {
+  const sub = redis.subscribe(["news"]);
+  const got = [];
+  const subscribed = new Promise((resolve) => sub.on("subscribe", resolve));
+  const arrived = new Promise((resolve) => sub.on("message", (m) => { got.push(m); if (got.length === 2) resolve(); }));
+  assert.equal(await subscribed, 1);
+  // The subscription is registered before the event above is sent.
+  assert.equal(await redis.publish("news", "hello"), 1);
+  assert.equal(await redis.publish("news", { n: 1 }), 1);
+  await arrived;
+  assert.deepEqual(got, [{ channel: "news", message: "hello" }, { channel: "news", message: { n: 1 } }]);
+  await sub.unsubscribe();
+});
