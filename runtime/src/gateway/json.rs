@@ -406,4 +406,121 @@ mod tests {
             "ERR args[0] is an object; it must be a string or a number"
         );
     }
+
+    /// A reply tree, written as the server writes RESP.
+    #[derive(Debug, Clone)]
+    enum Reply {
+        Simple(String),
+        Bulk(Option<Vec<u8>>),
+        Int(i64),
+        Double(f64),
+        Error(String),
+        Array(Vec<Reply>),
+        Map(Vec<(Reply, Reply)>),
+    }
+
+    fn encode(r: &Reply, out: &mut Vec<u8>) {
+        match r {
+            Reply::Simple(s) => out.extend_from_slice(format!("+{s}\r\n").as_bytes()),
+            Reply::Bulk(None) => out.extend_from_slice(b"$-1\r\n"),
+            Reply::Bulk(Some(b)) => {
+                out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
+                out.extend_from_slice(b);
+                out.extend_from_slice(b"\r\n");
+            }
+            Reply::Int(n) => out.extend_from_slice(format!(":{n}\r\n").as_bytes()),
+            Reply::Double(f) => out.extend_from_slice(format!(",{f}\r\n").as_bytes()),
+            Reply::Error(e) => out.extend_from_slice(format!("-{e}\r\n").as_bytes()),
+            Reply::Array(items) => {
+                out.extend_from_slice(format!("*{}\r\n", items.len()).as_bytes());
+                items.iter().for_each(|i| encode(i, out));
+            }
+            Reply::Map(pairs) => {
+                out.extend_from_slice(format!("%{}\r\n", pairs.len()).as_bytes());
+                for (k, v) in pairs {
+                    encode(k, out);
+                    encode(v, out);
+                }
+            }
+        }
+    }
+
+    fn reply() -> impl Strategy<Value = Reply> {
+        let line = "[a-zA-Z0-9 _.-]{0,12}";
+        let leaf = prop_oneof![
+            line.prop_map(Reply::Simple),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20)).prop_map(Reply::Bulk),
+            any::<i64>().prop_map(Reply::Int),
+            any::<f64>().prop_map(Reply::Double),
+            line.prop_map(|s| Reply::Error(format!("ERR {s}"))),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Reply::Array),
+                proptest::collection::vec((inner.clone(), inner), 0..3).prop_map(Reply::Map),
+            ]
+        })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every reply the server can write becomes valid JSON, with base64
+        /// or without, and nothing is left over.
+        #[test]
+        fn every_reply_is_valid_json(r in reply(), base64 in any::<bool>()) {
+            let mut resp = Vec::new();
+            encode(&r, &mut resp);
+            let mut reader = ReplyReader::new(&resp, Encoding { base64 });
+            match reader.next_outcome() {
+                Some(Outcome::Value(text)) => {
+                    prop_assert!(serde_json::from_slice::<Value>(&text).is_ok(), "{}", String::from_utf8_lossy(&text));
+                }
+                Some(Outcome::Error(e)) => prop_assert!(matches!(r, Reply::Error(_)), "{e}"),
+                None => prop_assert!(false, "no outcome for {r:?}"),
+            }
+            prop_assert!(reader.done());
+        }
+
+        /// Arbitrary bytes (never written by the server) end reading
+        /// without a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut reader = ReplyReader::new(&bytes, Encoding::default());
+            while let Some(o) = reader.next_outcome() {
+                if let Outcome::Value(text) = o {
+                    prop_assert!(serde_json::from_slice::<Value>(&text).is_ok());
+                }
+                if reader.done() {
+                    break;
+                }
+            }
+        }
+
+        /// Any JSON value is either a command or a clear refusal.
+        #[test]
+        fn any_json_is_a_command_or_an_error(v in json_value()) {
+            match command_args(&v) {
+                Ok(args) => prop_assert!(!args.is_empty()),
+                Err(e) => prop_assert!(e.starts_with("ERR "), "{e}"),
+            }
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+            ".{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::btree_map(".{0,4}", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
 }
