@@ -354,3 +354,42 @@ fn shutdown_ends_waiting_requests() {
     assert_eq!(s.terminate(), Some(0));
     assert!(read_until(&mut blpop, "}").contains("ERR the server closed the request while it waited"));
 }
+
+#[test]
+fn concurrent_requests_each_run_once() {
+    let s = gateway();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let port = s.http_port;
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let body = json!([["INCR", "hits"], ["SADD", "seen", format!("{t}:{i}")]]).to_string();
+                    let mut c = TcpStream::connect(("127.0.0.1", port.unwrap())).unwrap();
+                    let req = format!(
+                        "POST /multi-exec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    c.write_all(req.as_bytes()).unwrap();
+                    let mut resp = String::new();
+                    c.read_to_string(&mut resp).unwrap();
+                    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    assert_eq!(s.post_json("/", &[AUTH], &json!(["GET", "hits"])).json(), json!({"result": "400"}));
+    assert_eq!(s.post_json("/", &[AUTH], &json!(["SCARD", "seen"])).json(), json!({"result": 400}));
+}
+
+#[test]
+fn writes_past_maxmemory_are_refused_reads_are_not() {
+    let s = TestServer::start(&["--maxmemory", "1", "--maxmemory-policy", "noeviction"]);
+    let r = s.post_json("/", &[], &json!(["SET", "k", "v"]));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "OOM command not allowed when used memory > 'maxmemory'.");
+    assert_eq!(s.post_json("/", &[], &json!(["GET", "k"])).json(), json!({"result": null}));
+    let r = s.post_json("/multi-exec", &[], &json!([["GET", "k"], ["SET", "k", "v"]]));
+    assert_eq!(r.status, 400);
+    assert!(r.json()["error"].as_str().unwrap().starts_with("EXECABORT"), "{}", r.json());
+}
