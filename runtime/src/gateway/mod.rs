@@ -336,8 +336,8 @@ impl Gateway {
         for argv in commands {
             out.buf.clear();
             client.run(argv, &mut out).await;
-            self.metrics.command(argv, false);
             if let Some(Outcome::Error(e)) = ReplyReader::new(&out.buf, opts.enc).next_outcome() {
+                self.metrics.command(argv, true);
                 queue_error.get_or_insert(e);
             }
         }
@@ -345,7 +345,12 @@ impl Gateway {
         client.run(&Argv::from_args([&b"EXEC"[..]]), &mut out).await;
         let mut reader = ReplyReader::new(&out.buf, opts.enc);
         match reader.next_array() {
-            Some(Ok(outcomes)) => Ok(Ran { outcomes, lossy: reader.lossy }),
+            Some(Ok(outcomes)) => {
+                for (argv, o) in commands.iter().zip(&outcomes) {
+                    self.metrics.command(argv, matches!(o, Outcome::Error(_)));
+                }
+                Ok(Ran { outcomes, lossy: reader.lossy })
+            }
             Some(Err(Outcome::Error(e))) => Err(match queue_error {
                 Some(first) => format!("{e} (first error: {first})"),
                 None => e,

@@ -327,6 +327,11 @@ fn blocking_commands_and_event_streams() {
     let n: i64 = redis::cmd("PUBLISH").arg("news").arg("hello\nworld").query(&mut c).unwrap();
     assert_eq!(n, 1);
     read_until(&mut events, "data: message,news,hello\ndata: world");
+    // A carriage return cannot travel in an event line: it ends one, and
+    // the stream goes on.
+    let _: i64 = redis::cmd("PUBLISH").arg("news").arg("a\r\nb").query(&mut c).unwrap();
+    let _: i64 = redis::cmd("PUBLISH").arg("news").arg("after").query(&mut c).unwrap();
+    read_until(&mut events, "data: message,news,after");
     drop(events);
     // The stream's end unsubscribes it.
     for _ in 0..2000 {
