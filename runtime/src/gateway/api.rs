@@ -138,7 +138,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
 
 /// The route for `e`, or `None` for the path-style entries (the fallback).
 pub fn method_router(e: &Endpoint) -> Option<MethodRouter<Arc<Gateway>>> {
-    use super::*;
+    use super::handlers::*;
     Some(match (e.method, e.path) {
         ("POST", "/") => post(command),
         ("POST", "/pipeline") => post(pipeline),
