@@ -302,8 +302,7 @@ impl Waiting<'_, '_> {
         tokio::pin!(sleep);
         let mut input = BytesMut::new();
         let limit = shared.hot.query_limit.load(Ordering::Relaxed);
-        info.blocked.store(true, Ordering::SeqCst);
-        shared.blocked.fetch_add(1, Ordering::Relaxed);
+        let _counted = BlockedCount::new(shared, info);
         let end = loop {
             tokio::select! {
                 _ = info.wake.notified() => {
@@ -342,8 +341,6 @@ impl Waiting<'_, '_> {
                 _ = &mut killed => break None,
             }
         };
-        info.blocked.store(false, Ordering::SeqCst);
-        shared.blocked.fetch_sub(1, Ordering::Relaxed);
         Ok(end.map(|()| input))
     }
 
@@ -358,6 +355,29 @@ impl Waiting<'_, '_> {
             None => slotkv_core::exec::timeout_reply(out, null_bulk),
         }
         Some(())
+    }
+}
+
+/// A client counted as blocked (INFO `blocked_clients`, CLIENT LIST flag
+/// `b`) for as long as this lives: however the wait ends, even when an HTTP
+/// request's future is dropped because its client went away.
+struct BlockedCount<'a> {
+    shared: &'a Shared,
+    info: &'a ClientInfo,
+}
+
+impl<'a> BlockedCount<'a> {
+    fn new(shared: &'a Shared, info: &'a ClientInfo) -> Self {
+        info.blocked.store(true, Ordering::SeqCst);
+        shared.blocked.fetch_add(1, Ordering::Relaxed);
+        BlockedCount { shared, info }
+    }
+}
+
+impl Drop for BlockedCount<'_> {
+    fn drop(&mut self) {
+        self.info.blocked.store(false, Ordering::SeqCst);
+        self.shared.blocked.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -398,3 +398,17 @@ fn writes_past_maxmemory_are_refused_reads_are_not() {
     assert_eq!(r.status, 400);
     assert!(r.json()["error"].as_str().unwrap().starts_with("EXECABORT"), "{}", r.json());
 }
+
+#[test]
+fn a_client_that_leaves_while_blocked_takes_nothing() {
+    let s = gateway();
+    let mut c = s.client();
+    let blpop = open_request(&s, "POST", "/", "[\"BLPOP\",\"q\",0]");
+    wait_for_blocked(&mut c, 1);
+    drop(blpop);
+    // The server notices the closed connection and ends the wait.
+    wait_for_blocked(&mut c, 0);
+    let _: i64 = redis::cmd("RPUSH").arg("q").arg("job").query(&mut c).unwrap();
+    let n: i64 = redis::cmd("LLEN").arg("q").query(&mut c).unwrap();
+    assert_eq!(n, 1, "the element went to a client that had left");
+}
