@@ -52,7 +52,8 @@ impl<'a> ReplyReader<'a> {
     }
 
     /// True once every reply was read.
-    pub fn done(&self) -> bool {
+    #[cfg(test)]
+    fn done(&self) -> bool {
         self.pos >= self.buf.len()
     }
 

@@ -18,7 +18,7 @@ pub struct HttpClient {
     /// Its entry in the client registry (CLIENT LIST, wake-ups, kills).
     pub info: Arc<ClientInfo>,
     /// Its state: protocol, selected database, transaction, subscriptions.
-    pub state: ClientState,
+    state: ClientState,
     /// Pub/Sub messages for it.
     pub messages: UnboundedReceiver<Delivery>,
     rng: Rng,
