@@ -243,6 +243,20 @@ impl Engine {
         std::mem::take(&mut self.host.log)
     }
 
+    /// The number of keys in each of the 16384 slots of the client's selected
+    /// database (keys past their expiry but not yet removed included).
+    pub fn slot_sizes(&self) -> Vec<u32> {
+        self.keyspace.db_slots(self.client.db).iter().map(|d| d.len() as u32).collect()
+    }
+
+    /// Up to `max` key names of `slot` in the client's selected database.
+    pub fn keys_in_slot(&self, slot: usize, max: usize) -> Vec<Vec<u8>> {
+        self.keyspace
+            .slot_dict(self.client.db, slot)
+            .map(|d| d.iter().take(max).map(|(k, _)| k.to_vec()).collect())
+            .unwrap_or_default()
+    }
+
     /// One step of active expiry (the server runs this on a timer).
     pub fn active_expire(&mut self, now_ms: u64) -> usize {
         self.keyspace.active_expire(now_ms, 1000)

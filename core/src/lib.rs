@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`resp`]: RESP2/RESP3 request parser, reply decoder and reply writer
 //! - [`slot`]: `key_slot`, CRC16 with hash tags
+//! - [`cluster`]: `SlotMap` and the routing rules (`MOVED`, `CROSSSLOT`)
 //! - [`keyspace`]: per-slot dictionaries, expiry, SCAN cursors; [`keyspace::Data`]
 //!   is a command's view over the shards it holds
 //! - [`types`]: the values keys hold
@@ -18,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod bytestring;
+pub mod cluster;
 pub mod commands;
 pub mod engine;
 pub mod error;

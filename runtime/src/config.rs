@@ -99,6 +99,8 @@ const DIRECTIVES: &[Directive] = &[
     d("http-readonly-token", Kind::Str, "", true),
     d("http-cors-origins", Kind::Words, "", false),
     d("http-max-body", Kind::Memory, "16777216", false),
+    // Empty: web/dist of the checkout the server was built from (web/build.sh).
+    d("playground-dir", Kind::Str, "", false),
 ];
 
 /// The effective configuration: every directive's current value, normalised.

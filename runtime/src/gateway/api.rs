@@ -38,6 +38,8 @@ pub enum ResponseBody {
     Metrics,
     /// A JSON document.
     Document,
+    /// A file of the playground page (HTML, JavaScript, CSS, WebAssembly).
+    Page,
 }
 
 /// One endpoint.
@@ -132,6 +134,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep("GET", "/healthz", "Liveness: 200 while the server runs", Rq::Empty, Rs::Document, false),
     ep("GET", "/metrics", "Counters and gauges in Prometheus text format", Rq::Empty, Rs::Metrics, true),
     ep("GET", "/openapi.json", "This document", Rq::Empty, Rs::Document, false),
+    ep("GET", "/", "The playground: slotkv running in the browser (built by web/build.sh)", Rq::Empty, Rs::Page, false),
+    ep("GET", "/playground/{file}", "A file of the playground page", Rq::Empty, Rs::Page, false),
     ep("GET", "/{command}", "Path style: /set/k/v?EX=100 runs SET k v EX 100", Rq::Empty, Rs::Result, true),
     ep("POST", "/{command}", "Path style with the body as the last argument: POST /set/k", Rq::Value, Rs::Result, true),
 ];
@@ -157,6 +161,8 @@ pub fn method_router(e: &Endpoint) -> Option<MethodRouter<Arc<Gateway>>> {
         ("GET", "/healthz") => get(healthz),
         ("GET", "/metrics") => get(metrics_text),
         ("GET", "/openapi.json") => get(openapi),
+        ("GET", "/") => get(super::playground::page),
+        ("GET", "/playground/{file}") => get(super::playground::file),
         _ => return None,
     })
 }
@@ -174,9 +180,9 @@ pub fn path_matches(template: &str, path: &str) -> bool {
     }
 }
 
-/// True for paths that need no token.
-pub fn is_public(path: &str) -> bool {
-    ENDPOINTS.iter().any(|e| !e.auth && e.path == path)
+/// True for requests that need no token: `GET /` is the page, `POST /` a command.
+pub fn is_public(method: &str, path: &str) -> bool {
+    ENDPOINTS.iter().any(|e| !e.auth && e.method == method && path_matches(e.path, path))
 }
 
 /// The OpenAPI 3.1 document of [`ENDPOINTS`].
@@ -249,7 +255,7 @@ fn operation_id(e: &Endpoint) -> String {
         id.push_str(part);
     }
     if e.path == "/" {
-        id.push_str("_run");
+        id.push_str(if e.method == "GET" { "_playground" } else { "_run" });
     }
     id
 }
@@ -284,6 +290,10 @@ fn response(body: ResponseBody) -> Value {
             ("Prometheus text exposition format", json!({ "text/plain": { "schema": { "type": "string" } } }))
         }
         Rs::Document => ("A JSON document", json!({ "application/json": { "schema": { "type": "object" } } })),
+        Rs::Page => (
+            "The file, or 404 until web/build.sh has built the page",
+            json!({ "text/html": { "schema": { "type": "string" } } }),
+        ),
     };
     json!({ "description": description, "content": content })
 }
@@ -343,7 +353,9 @@ mod tests {
             assert!(op.is_object(), "{} {}", e.method, e.path);
             assert!(ids.insert(op["operationId"].as_str().unwrap().to_string()), "duplicate id for {}", e.path);
         }
-        assert!(is_public("/healthz") && !is_public("/metrics") && !is_public("/"));
+        assert!(is_public("GET", "/healthz") && !is_public("GET", "/metrics") && !is_public("POST", "/"));
+        assert!(is_public("GET", "/") && is_public("GET", "/playground/app.js"));
+        assert!(!is_public("GET", "/get/k") && !is_public("POST", "/playground/app.js"));
         assert!(path_matches("/subscribe/{channel}", "/subscribe/news"));
         assert!(!path_matches("/subscribe/{channel}", "/subscribe/"));
         assert!(!path_matches("/subscribe/{channel}", "/subscribe/a/b"));

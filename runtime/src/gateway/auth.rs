@@ -23,7 +23,7 @@ pub(super) async fn authorize(
     next: Next,
 ) -> Response {
     let start = Instant::now();
-    let resp = if api::is_public(req.uri().path()) {
+    let resp = if api::is_public(req.method().as_str(), req.uri().path()) {
         next.run(req).await
     } else {
         match access(&gw, peer, req.headers(), req.uri()) {

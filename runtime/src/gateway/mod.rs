@@ -16,6 +16,7 @@ mod auth;
 mod handlers;
 pub mod json;
 pub mod metrics;
+pub mod playground;
 pub mod session;
 
 use crate::server::Shared;
@@ -39,6 +40,8 @@ pub struct Gateway {
     local: SocketAddr,
     /// Requests, statuses and latencies.
     pub metrics: metrics::HttpMetrics,
+    /// Where the playground's built files are.
+    playground: std::path::PathBuf,
 }
 
 /// What a request's token lets it do.
@@ -66,7 +69,8 @@ pub async fn bind(config: &crate::Config) -> anyhow::Result<Vec<TcpListener>> {
 /// closes its clients).
 pub async fn serve(listeners: Vec<TcpListener>, shared: Arc<Shared>) {
     let Some(local) = listeners.first().and_then(|l| l.local_addr().ok()) else { return };
-    let gateway = Arc::new(Gateway { shared: shared.clone(), local, metrics: Default::default() });
+    let playground = playground::directory(&shared.config.read().unwrap_or_else(|p| p.into_inner()));
+    let gateway = Arc::new(Gateway { shared: shared.clone(), local, metrics: Default::default(), playground });
     let app = router(gateway, &shared);
     let mut tasks = tokio::task::JoinSet::new();
     for l in listeners {

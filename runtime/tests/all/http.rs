@@ -111,7 +111,7 @@ fn bad_requests_get_their_status_and_error_and_change_nothing() {
         ),
         ("POST", "/functions", b"return 1".to_vec(), 400, "ERR Missing library metadata"),
         ("PUT", "/set/keep/lost", b"".to_vec(), 405, "ERR path-style commands take GET or POST"),
-        ("GET", "/", b"".to_vec(), 405, "ERR GET / is not an endpoint; / takes POST"),
+        ("PUT", "/", b"".to_vec(), 405, "ERR PUT / is not an endpoint; / takes POST, GET"),
         ("DELETE", "/pipeline", b"".to_vec(), 405, "ERR DELETE /pipeline is not an endpoint; /pipeline takes POST"),
         (
             "PUT",
@@ -273,6 +273,35 @@ fn openapi_document_and_cors() {
     assert_eq!(r.header("access-control-allow-origin"), Some("https://play.example"));
     let r = s.http("POST", "/", &[("Origin", "https://evil.example")], b"[\"PING\"]");
     assert_eq!(r.header("access-control-allow-origin"), None);
+    assert_eq!(r.json(), json!({"result": "PONG"}));
+}
+
+#[test]
+fn serves_the_playground_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("not-built");
+    let s = TestServer::start(&["--http-token", "t0k", "--playground-dir", missing.to_str().unwrap()]);
+    // Not built yet: the page says how to build it.
+    let r = s.http("GET", "/", &[], b"");
+    assert_eq!(r.status, 404);
+    assert!(String::from_utf8_lossy(&r.body).contains("web/build.sh"));
+    drop(s);
+
+    std::fs::write(dir.path().join("index.html"), "<!doctype html><p>playground").unwrap();
+    std::fs::write(dir.path().join("slotkv_web_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not served").unwrap();
+    let s = TestServer::start(&["--http-token", "t0k", "--playground-dir", dir.path().to_str().unwrap()]);
+    let r = s.http("GET", "/", &[], b"");
+    assert_eq!((r.status, r.header("content-type")), (200, Some("text/html; charset=utf-8")));
+    assert_eq!(r.body, b"<!doctype html><p>playground");
+    let r = s.http("GET", "/playground/slotkv_web_bg.wasm", &[], b"");
+    assert_eq!((r.status, r.header("content-type")), (200, Some("application/wasm")));
+    assert_eq!(s.http("GET", "/playground/notes.txt", &[], b"").status, 404);
+    assert_eq!(s.http("GET", "/playground/..%2Findex.html", &[], b"").status, 404);
+    // The page is public; commands still need the token, on / as elsewhere.
+    assert_eq!(s.http("POST", "/", &[], b"[\"PING\"]").status, 401);
+    assert_eq!(s.http("GET", "/get/k", &[], b"").status, 401);
+    let r = s.http("POST", "/", &[("Authorization", "Bearer t0k")], b"[\"PING\"]");
     assert_eq!(r.json(), json!({"result": "PONG"}));
 }
 
