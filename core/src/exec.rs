@@ -170,6 +170,11 @@ pub trait Host {
     fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>>;
     /// The step budget and memory limit of a script run.
     fn script_limits(&self) -> ScriptLimits;
+    /// What compiles and runs WebAssembly script modules; `None` where there
+    /// is none (FUNCTION LOAD of a module then fails).
+    fn module_host(&self) -> Option<Arc<dyn crate::scripting::modules::ModuleHost + Send + Sync>> {
+        None
+    }
     /// Steps a script may take where it runs now before it must move to run
     /// elsewhere ([`ExecCtx::wants_offload`]); `None`: it runs to its end here.
     fn script_inline_steps(&self) -> Option<u64> {

@@ -92,6 +92,11 @@ const DIRECTIVES: &[Directive] = &[
     d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", true),
     d("lua-step-budget", Kind::Int(1, i64::MAX), "100000000", true),
     d("lua-memory-limit", Kind::Memory, "67108864", true),
+    // WebAssembly script modules: fuel (about one unit per instruction), the
+    // memory a call may grow to, and a wall-clock backstop.
+    d("module-fuel-budget", Kind::Int(1, i64::MAX), "1000000000", false),
+    d("module-memory-limit", Kind::Memory, "67108864", false),
+    d("module-time-limit", Kind::Int(1, i64::MAX), "5000", false),
     d("shards", Kind::Int(1, 1024), "16", false),
     d("io-threads", Kind::Int(0, 128), "0", false),
     d("http-port", Kind::Int(-1, 65535), "8080", false),

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod gateway;
+pub mod modules;
 pub mod server;
 
 pub use config::Config;

@@ -1,14 +1,16 @@
 //! Redis 7 functions: FUNCTION LOAD|LIST|DELETE|FLUSH|DUMP|RESTORE|STATS|KILL|HELP
 //! and FCALL / FCALL_RO. Libraries live in the shared registry; a call runs
 //! the function in this thread's engine exactly as EVAL runs a script (same
-//! budgets, rollback and key rules).
+//! budgets, rollback and key rules). A library whose code is a WebAssembly
+//! module runs in the host's module engine under the same rules.
 
-use super::scripting::{eval_cmd, numkeys, run_script, script_kill, Running, ScriptRules};
+use super::scripting::{eval_cmd, numkeys, run_module, run_script, script_kill, Running, ScriptRules};
 use super::spec::{flags::*, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
 use crate::resp::request::Args;
-use crate::scripting::functions::{library_name, Library};
+use crate::scripting::functions::{library_name, Library, LibraryEngine};
+use crate::scripting::modules::is_module;
 use crate::scripting::ScriptEngine;
 
 const S: Group = Group::Scripting;
@@ -144,33 +146,35 @@ fn fcall_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, ro_command: bool) -> Cmd
     })?;
     let name = String::from_utf8_lossy(args.get(1)).into_owned();
     let registry = ctx.host.function_registry();
-    let engine_rc = ctx.host.script_engine();
-    let mut engine = engine_rc.borrow_mut();
-    let flags = {
+    let (flags, module) = {
         let reg = registry.lock().unwrap_or_else(|p| p.into_inner());
-        let (_, f) = reg.function(&name).ok_or(CmdError::msg("ERR Function not found"))?;
-        let flags = f.flags;
-        engine.sync_functions(&reg, ctx.host.script_limits());
-        flags
+        let (lib, f) = reg.function(&name).ok_or(CmdError::msg("ERR Function not found"))?;
+        (f.flags, (lib.engine == LibraryEngine::Wasm).then(|| lib.code.clone()))
     };
     if ro_command && !flags.no_writes {
         return Err(CmdError::msg("ERR Can not execute a script with write flag using *_ro command."));
     }
+    let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
+    let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
+    let running = Running { name: &name, args: &args };
+    // Functions always follow the rules of scripts with flags.
+    let rules = ScriptRules { read_only: ro_command || flags.no_writes, allow_oom: flags.allow_oom, flagged: true };
+    if let Some(code) = module {
+        return run_module(ctx, &code, &keys, &argv, rules, running);
+    }
+    let engine_rc = ctx.host.script_engine();
+    let mut engine = engine_rc.borrow_mut();
+    engine.sync_functions(&registry.lock().unwrap_or_else(|p| p.into_inner()), ctx.host.script_limits());
     let f = engine.function(&name).ok_or(CmdError::msg("ERR Function not found"))?;
     let id = format!("function:{name}");
     if engine.needs_all_shards(&id) && !ctx.data.covers_all() {
         ctx.wants_all_shards = true;
         return Ok(());
     }
-    let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
-    let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
     let start = |e: &mut ScriptEngine, limits| {
         e.start_function(&f, &name, &keys, &argv, limits);
         Ok(())
     };
-    let running = Running { name: &name, args: &args };
-    // Functions always follow the rules of scripts with flags.
-    let rules = ScriptRules { read_only: ro_command || flags.no_writes, allow_oom: flags.allow_oom, flagged: true };
     run_script(ctx, &mut engine, &id, rules, running, start)
 }
 
@@ -188,20 +192,52 @@ fn load(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Runs a library's code to find its functions and adds it to the registry.
+/// Runs a library's code (or asks a module) to find its functions and adds it
+/// to the registry.
 fn load_library(ctx: &mut ExecCtx<'_>, code: &[u8], replace: bool) -> Result<String, CmdError> {
-    let name = library_name(code).map_err(CmdError::owned)?;
     let registry = ctx.host.function_registry();
-    if !replace && registry.lock().unwrap_or_else(|p| p.into_inner()).libraries().any(|l| l.name == name) {
-        return Err(CmdError::owned(format!("ERR Library '{name}' already exists")));
+    let exists = |name: &str| registry.lock().unwrap_or_else(|p| p.into_inner()).libraries().any(|l| l.name == name);
+    let lib = if is_module(code) {
+        let host = ctx.host.module_host().ok_or(CmdError::msg("ERR Engine 'wasm' not found"))?;
+        let module = host.load(code).map_err(CmdError::owned)?;
+        if !valid_name(&module.name) {
+            return Err(CmdError::msg(
+                "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long",
+            ));
+        }
+        if let Some(bad) = module.functions.iter().find(|f| !valid_name(&f.name)) {
+            return Err(CmdError::owned(format!(
+                "ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long: '{}'",
+                bad.name
+            )));
+        }
+        if module.functions.is_empty() {
+            return Err(CmdError::msg("ERR No functions registered"));
+        }
+        Library { name: module.name, engine: LibraryEngine::Wasm, code: code.into(), functions: module.functions }
+    } else {
+        let name = library_name(code).map_err(CmdError::owned)?;
+        if !replace && exists(&name) {
+            return Err(CmdError::owned(format!("ERR Library '{name}' already exists")));
+        }
+        let engine_rc = ctx.host.script_engine();
+        let registered =
+            engine_rc.borrow_mut().load_library(code, ctx.host.script_limits()).map_err(CmdError::owned)?;
+        let functions = registered.into_iter().map(|(meta, _)| meta).collect();
+        Library { name, engine: LibraryEngine::Lua, code: code.into(), functions }
+    };
+    if !replace && exists(&lib.name) {
+        return Err(CmdError::owned(format!("ERR Library '{}' already exists", lib.name)));
     }
-    let engine_rc = ctx.host.script_engine();
-    let registered = engine_rc.borrow_mut().load_library(code, ctx.host.script_limits()).map_err(CmdError::owned)?;
-    let functions = registered.into_iter().map(|(meta, _)| meta).collect();
-    let lib = Library { name: name.clone(), code: code.into(), functions };
+    let name = lib.name.clone();
     registry.lock().unwrap_or_else(|p| p.into_inner()).add(lib, replace).map_err(CmdError::owned)?;
     ctx.dirty += 1;
     Ok(name)
+}
+
+/// Library and function names: letters, digits and underscores.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 fn delete(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
@@ -259,7 +295,7 @@ fn list(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         out.bulk(b"library_name");
         out.bulk(lib.name.as_bytes());
         out.bulk(b"engine");
-        out.bulk(b"LUA");
+        out.bulk(lib.engine.name().as_bytes());
         out.bulk(b"functions");
         out.array(lib.functions.len());
         for f in &lib.functions {
@@ -362,14 +398,25 @@ fn stats(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
         }
         None => out.null(),
     }
+    // Redis lists its one engine; the WASM engine appears once it has libraries.
+    let count = |engine: LibraryEngine| {
+        let libs = reg.libraries().filter(|l| l.engine == engine);
+        libs.fold((0, 0), |(l, f), lib| (l + 1, f + lib.functions.len() as i64))
+    };
+    let (lua, wasm) = (count(LibraryEngine::Lua), count(LibraryEngine::Wasm));
     out.bulk(b"engines");
-    out.map(1);
-    out.bulk(b"LUA");
-    out.map(2);
-    out.bulk(b"libraries_count");
-    out.int(reg.libraries().count() as i64);
-    out.bulk(b"functions_count");
-    out.int(reg.function_count() as i64);
+    out.map(if wasm.0 > 0 { 2 } else { 1 });
+    for (name, (libraries, functions)) in [("LUA", lua), ("WASM", wasm)] {
+        if name == "WASM" && libraries == 0 {
+            continue;
+        }
+        out.bulk(name.as_bytes());
+        out.map(2);
+        out.bulk(b"libraries_count");
+        out.int(libraries);
+        out.bulk(b"functions_count");
+        out.int(functions);
+    }
     Ok(())
 }
 

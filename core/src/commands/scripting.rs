@@ -375,6 +375,67 @@ fn run(
     outcome
 }
 
+/// Runs a WebAssembly module's function (FCALL of a module library): each
+/// command it runs goes through [`script_call`] with the same rules and undo
+/// log as a Lua script, and a stopped call is rolled back the same way.
+pub(super) fn run_module(
+    ctx: &mut ExecCtx<'_>,
+    code: &std::sync::Arc<[u8]>,
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    rules: ScriptRules,
+    running: Running<'_, '_>,
+) -> CmdResult {
+    use crate::scripting::modules::{ModuleCalls, ModuleStop};
+    let host = ctx.host.module_host().ok_or(CmdError::msg("ERR Engine 'wasm' not found"))?;
+    if ctx.client.over_maxmemory && !rules.allow_oom && !rules.read_only {
+        return Err(CmdError::msg(crate::exec::OOM));
+    }
+    struct Calls<'c, 'a> {
+        ctx: &'c mut ExecCtx<'a>,
+        rules: ScriptRules,
+        undo: UndoLog,
+    }
+    impl ModuleCalls for Calls<'_, '_> {
+        fn command(&mut self, command: &[Vec<u8>]) -> Option<Reply> {
+            let argv = Argv::from_args(command.iter().map(|c| c.as_slice()));
+            // Modules see typed (RESP3) replies; the client gets its own protocol.
+            script_call(self.ctx, &argv, self.rules, &mut self.undo, true)
+        }
+        fn log(&mut self, level: u8, text: &str) {
+            self.ctx.host.script_log(level, text);
+        }
+        fn killed(&mut self) -> bool {
+            self.ctx.host.script_killed()
+        }
+    }
+    let saved = (ctx.client.db, ctx.client.resp3, ctx.client.current, ctx.may_block);
+    ctx.may_block = false;
+    let command: Vec<&[u8]> = running.args.iter().collect();
+    ctx.host.script_started(running.name, &command);
+    let mut calls = Calls { ctx, rules, undo: UndoLog::default() };
+    let name = running.name;
+    let outcome = host.invoke(code, name, keys, argv, &mut calls);
+    let Calls { ctx, undo, .. } = calls;
+    ctx.host.script_finished();
+    if outcome.is_err() {
+        undo.rollback(ctx);
+    }
+    (ctx.client.db, ctx.client.resp3, ctx.client.current, ctx.may_block) = saved;
+    ctx.out.resp3 = ctx.client.resp3;
+    match outcome {
+        Ok(reply) => {
+            reply.encode(ctx.out);
+            Ok(())
+        }
+        Err(ModuleStop::Reroute) => {
+            ctx.wants_all_shards = true;
+            Ok(())
+        }
+        Err(stop) => Err(CmdError::owned(host.stop_message(&stop))),
+    }
+}
+
 /// Runs one `redis.call` with Redis's checks for scripts; `None` when a key is
 /// outside the shards held.
 fn script_call(

@@ -7,12 +7,33 @@ use super::RegisteredFunction;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// What runs a library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LibraryEngine {
+    /// Lua source with a `#!lua name=...` header.
+    Lua,
+    /// A WebAssembly component (see [`super::modules`]).
+    Wasm,
+}
+
+impl LibraryEngine {
+    /// The name FUNCTION LIST shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            LibraryEngine::Lua => "LUA",
+            LibraryEngine::Wasm => "WASM",
+        }
+    }
+}
+
 /// One loaded library.
 #[derive(Clone, Debug)]
 pub struct Library {
-    /// Its name (`#!lua name=...`).
+    /// Its name (`#!lua name=...`, or what the module describes).
     pub name: String,
-    /// Its code, shebang included.
+    /// What runs it.
+    pub engine: LibraryEngine,
+    /// Its code: Lua source with its shebang, or the module's bytes.
     pub code: Arc<[u8]>,
     /// The functions it registered, in registration order.
     pub functions: Vec<RegisteredFunction>,

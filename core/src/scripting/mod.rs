@@ -24,6 +24,7 @@ mod cmsgpack;
 mod convert;
 pub mod functions;
 mod mathlib;
+pub mod modules;
 pub(crate) mod numfmt;
 pub mod pattern;
 mod printf;
@@ -712,7 +713,7 @@ impl ScriptEngine {
             return;
         }
         self.functions.clear();
-        for lib in registry.libraries() {
+        for lib in registry.libraries().filter(|l| l.engine == functions::LibraryEngine::Lua) {
             if let Ok(registered) = self.load_library(&lib.code, limits) {
                 for (meta, f) in registered {
                     self.functions.insert(meta.name, f);

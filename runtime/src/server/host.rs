@@ -355,6 +355,10 @@ impl Host for ServerHost<'_> {
         self.shared.functions.clone()
     }
 
+    fn module_host(&self) -> Option<Arc<dyn slotkv_core::scripting::modules::ModuleHost + Send + Sync>> {
+        Some(self.shared.modules.clone())
+    }
+
     fn script_engine(&mut self) -> Rc<RefCell<ScriptEngine>> {
         LUA.with(|l| l.clone())
     }

@@ -183,6 +183,8 @@ pub struct Shared {
     pub script_kill_epoch: AtomicU64,
     /// Commands slower than `slowlog-log-slower-than`.
     pub slowlog: Arc<Mutex<slotkv_core::slowlog::SlowLog>>,
+    /// Compiles and runs WebAssembly script modules.
+    pub modules: Arc<crate::modules::ModuleEngine>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -247,6 +249,12 @@ impl Server {
         let http = crate::gateway::bind(&config).await.context("HTTP gateway")?;
         let seed = now_ms() ^ (std::process::id() as u64) << 32;
         let (tx, _) = watch::channel(false);
+        let modules = crate::modules::ModuleEngine::new(crate::modules::ModuleLimits {
+            fuel: config.get_i64("module-fuel-budget") as u64,
+            memory: config.get_i64("module-memory-limit") as usize,
+            time_ms: config.get_i64("module-time-limit") as u64,
+        })
+        .context("WebAssembly module engine")?;
         let shared = Arc::new(Shared {
             shards: Shards::new(config.get_i64("shards") as usize, config.get_i64("databases") as usize, seed),
             hot: HotConfig::from(&config),
@@ -266,6 +274,7 @@ impl Server {
             script_pool: Default::default(),
             script_kill_epoch: AtomicU64::new(0),
             slowlog: Default::default(),
+            modules,
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
             port: bound_port,
             shutdown: tx,

@@ -9,6 +9,7 @@ mod http;
 mod keyspace;
 mod lifecycle;
 mod memory;
+mod modules;
 mod protocol;
 mod pubsub;
 mod scripting;
