@@ -122,9 +122,4 @@ impl FunctionRegistry {
     pub fn generation(&self) -> u64 {
         self.generation
     }
-
-    /// Number of functions in every library.
-    pub fn function_count(&self) -> usize {
-        self.libraries.values().map(|l| l.functions.len()).sum()
-    }
 }

@@ -146,7 +146,7 @@ impl ModuleEngine {
     }
 
     /// A store for one call, with its limits set.
-    fn store(&self, keys: Vec<Vec<u8>>, args: Vec<Vec<u8>>) -> Store<CallState> {
+    fn store(&self, keys: Arc<Vec<Vec<u8>>>, args: Arc<Vec<Vec<u8>>>) -> Store<CallState> {
         let state = CallState {
             keys,
             args,
@@ -167,7 +167,7 @@ impl ModuleEngine {
 impl ModuleHost for ModuleEngine {
     fn load(&self, code: &[u8]) -> Result<ModuleLibrary, String> {
         let pre = self.compile(code)?;
-        let mut store = self.store(Vec::new(), Vec::new());
+        let mut store = self.store(Arc::default(), Arc::default());
         let exchange = store.data().exchange.clone();
         let described = drive(
             async {
@@ -197,10 +197,11 @@ impl ModuleHost for ModuleEngine {
         calls: &mut dyn ModuleCalls,
     ) -> Result<Reply, ModuleStop> {
         let pre = self.compiled_for(code).map_err(ModuleStop::Trap)?;
-        let owned = |v: &[&[u8]]| v.iter().map(|a| a.to_vec()).collect::<Vec<_>>();
-        let mut store = self.store(owned(keys), owned(args));
+        // One copy of each, shared by the call's arguments and the keys()/args() imports.
+        let owned = |v: &[&[u8]]| Arc::new(v.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+        let (k, a) = (owned(keys), owned(args));
+        let mut store = self.store(k.clone(), a.clone());
         let exchange = store.data().exchange.clone();
-        let (k, a) = (store.data().keys.clone(), store.data().args.clone());
         let outcome = drive(
             async {
                 let module = pre.instantiate_async(&mut store).await?;
@@ -284,8 +285,8 @@ fn registered(f: Function) -> Result<RegisteredFunction, String> {
 
 /// What one call's store holds.
 pub struct CallState {
-    keys: Vec<Vec<u8>>,
-    args: Vec<Vec<u8>>,
+    keys: Arc<Vec<Vec<u8>>>,
+    args: Arc<Vec<Vec<u8>>>,
     exchange: Arc<Mutex<Exchange>>,
     limiter: Limiter,
 }
@@ -483,11 +484,11 @@ impl bindings::slotkv::script::host::Host for CallState {
     }
 
     async fn keys(&mut self) -> Vec<Vec<u8>> {
-        self.keys.clone()
+        self.keys.to_vec()
     }
 
     async fn args(&mut self) -> Vec<Vec<u8>> {
-        self.args.clone()
+        self.args.to_vec()
     }
 
     async fn sha1hex(&mut self, data: Vec<u8>) -> String {
