@@ -9,7 +9,7 @@ use super::spec::{flags::*, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::ExecCtx;
 use crate::resp::request::Args;
-use crate::scripting::functions::{library_name, Library, LibraryEngine};
+use crate::scripting::functions::{library_name, valid_name, Library, LibraryEngine};
 use crate::scripting::modules::is_module;
 use crate::scripting::ScriptEngine;
 
@@ -196,7 +196,6 @@ fn load(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 /// to the registry.
 fn load_library(ctx: &mut ExecCtx<'_>, code: &[u8], replace: bool) -> Result<String, CmdError> {
     let registry = ctx.host.function_registry();
-    let exists = |name: &str| registry.lock().unwrap_or_else(|p| p.into_inner()).libraries().any(|l| l.name == name);
     let lib = if is_module(code) {
         let host = ctx.host.module_host().ok_or(CmdError::msg("ERR Engine 'wasm' not found"))?;
         let module = host.load(code).map_err(CmdError::owned)?;
@@ -217,7 +216,7 @@ fn load_library(ctx: &mut ExecCtx<'_>, code: &[u8], replace: bool) -> Result<Str
         Library { name: module.name, engine: LibraryEngine::Wasm, code: code.into(), functions: module.functions }
     } else {
         let name = library_name(code).map_err(CmdError::owned)?;
-        if !replace && exists(&name) {
+        if !replace && registry.lock().unwrap_or_else(|p| p.into_inner()).libraries().any(|l| l.name == name) {
             return Err(CmdError::owned(format!("ERR Library '{name}' already exists")));
         }
         let engine_rc = ctx.host.script_engine();
@@ -226,18 +225,11 @@ fn load_library(ctx: &mut ExecCtx<'_>, code: &[u8], replace: bool) -> Result<Str
         let functions = registered.into_iter().map(|(meta, _)| meta).collect();
         Library { name, engine: LibraryEngine::Lua, code: code.into(), functions }
     };
-    if !replace && exists(&lib.name) {
-        return Err(CmdError::owned(format!("ERR Library '{}' already exists", lib.name)));
-    }
+    // The registry refuses a name already taken (a module's is known only now).
     let name = lib.name.clone();
     registry.lock().unwrap_or_else(|p| p.into_inner()).add(lib, replace).map_err(CmdError::owned)?;
     ctx.dirty += 1;
     Ok(name)
-}
-
-/// Library and function names: letters, digits and underscores.
-fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 fn delete(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {

@@ -66,13 +66,18 @@ pub fn library_name(code: &[u8]) -> Result<String, String> {
         }
     }
     let name = name.ok_or("ERR Library name was not given")?;
-    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+    if !valid_name(&name) {
         return Err(
             "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
                 .into(),
         );
     }
     Ok(name)
+}
+
+/// Library and function names: letters, digits and underscores, at least one.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 impl FunctionRegistry {
