@@ -9,6 +9,7 @@
 
 use crate::commands::pubsub::{ChannelKind, Subscriptions};
 use crate::commands::{flags, Resolved};
+use crate::effects::{Effects, EffectsMark};
 use crate::error::CmdError;
 use crate::keyspace::Data;
 use crate::resp::request::{Args, Argv};
@@ -253,6 +254,12 @@ pub struct ExecCtx<'a> {
     /// ([`Host::script_inline_steps`]): it wrote nothing, and the caller
     /// should run it again where it may take its whole budget.
     pub wants_offload: bool,
+    /// What the command changed, as commands to replay (off unless the
+    /// caller turns it on).
+    pub effects: Effects,
+    /// Replaying an append-only file: a time already past does not delete
+    /// a key (the file says when it was removed), as Redis while loading.
+    pub loading: bool,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -278,6 +285,8 @@ impl<'a> ExecCtx<'a> {
             blocking: false,
             wants_all_shards: false,
             wants_offload: false,
+            effects: Effects::default(),
+            loading: false,
         }
     }
 
@@ -285,6 +294,27 @@ impl<'a> ExecCtx<'a> {
     #[inline]
     pub fn db(&self) -> usize {
         self.client.db
+    }
+
+    /// True if a key given expiry time `at` (unix ms) is to be deleted now.
+    #[inline]
+    pub fn already_expired(&self, at: i64) -> bool {
+        at <= self.now as i64 && !self.loading
+    }
+
+    /// Records `argv` as what this command did, in place of the command as
+    /// sent (see [`crate::effects`]): for commands whose replay must not
+    /// depend on the time or on chance.
+    pub fn propagate<A: AsRef<[u8]>>(&mut self, argv: &[A]) {
+        self.effects.record(self.client.db, argv);
+    }
+
+    /// Records `PEXPIREAT key at`, the absolute form of every expiry change.
+    pub fn propagate_expire_at(&mut self, key: &[u8], at: u64) {
+        if self.effects.is_on() {
+            let mut n = itoa::Buffer::new();
+            self.propagate(&[b"PEXPIREAT".as_slice(), key, n.format(at).as_bytes()]);
+        }
     }
 
     /// True while a blocked client retries its command: keys of another type
@@ -501,6 +531,22 @@ fn redact(cmd: Resolved, mut argv: Vec<&[u8]>) -> Vec<&[u8]> {
     argv
 }
 
+/// Records what the command just run changed: the keys it found expired, and
+/// the command itself if it changed something and neither recorded its own
+/// form (a rewrite such as `SET .. PXAT`) nor ran commands that recorded
+/// themselves (EXEC, scripts).
+fn record_effects(ctx: &mut ExecCtx<'_>, args: Args<'_>, mark: EffectsMark, dirty: u64, db: usize) {
+    for shard in ctx.data.shards() {
+        shard.take_deletions(&mut ctx.effects);
+    }
+    if ctx.dirty > dirty && !ctx.effects.grew_since(mark) {
+        let argv: SmallArgv<'_> = args.iter().collect();
+        ctx.effects.record(db, &argv);
+    }
+}
+
+type SmallArgv<'a> = smallvec::SmallVec<[&'a [u8]; 8]>;
+
 /// [`execute`] without slow-log timing: for commands a script calls, which
 /// Redis does not log apart from the script.
 pub fn execute_untimed(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
@@ -513,8 +559,12 @@ pub fn execute_untimed(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
     ctx.out.resp3 = ctx.client.resp3;
     ctx.client.current = Some(cmd);
     ctx.blocking = false;
+    let recording = ctx.effects.is_on().then(|| (ctx.effects.mark(), ctx.dirty, ctx.client.db));
     if let Err(e) = (spec.handler)(ctx, args) {
         ctx.out.error(&e.text());
+    }
+    if let Some((mark, dirty, db)) = recording {
+        record_effects(ctx, args, mark, dirty, db);
     }
     if ctx.client.blocked.is_some() && !ctx.blocking {
         // A retry that was answered: the client leaves every line it stood in.

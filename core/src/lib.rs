@@ -13,6 +13,7 @@
 //! - [`types`]: the values keys hold
 //! - [`commands`]: the command table, one file per family
 //! - [`exec`]: client state, host services, and running a command
+//! - [`effects`]: what a command changed, as commands to replay (append-only file)
 //! - [`engine`]: a self-contained single-shard engine (playground, tests)
 //! - [`glob`], [`numeric`], [`longdouble`]: Redis's matching and number rules
 
@@ -21,6 +22,7 @@
 pub mod bytestring;
 pub mod cluster;
 pub mod commands;
+pub mod effects;
 pub mod engine;
 pub mod error;
 pub mod exec;
@@ -39,6 +41,7 @@ pub mod types;
 
 pub use bytestring::ByteString;
 pub use commands::{resolve, CommandSpec, Resolved};
+pub use effects::Effects;
 pub use engine::Engine;
 pub use error::{CmdError, CmdResult};
 pub use exec::{execute, ClientFilter, ClientState, ExecCtx, Host};

@@ -185,6 +185,7 @@ fn hincrbyfloat(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     };
     ctx.hash_for_write(key)?.set(field, new.as_bytes());
     ctx.dirty += 1;
+    ctx.propagate(&[b"HSET".as_slice(), key, field, new.as_bytes()]);
     ctx.out.bulk(new.as_bytes());
     Ok(())
 }

@@ -250,10 +250,12 @@ fn expire_generic(ctx: &mut ExecCtx<'_>, args: &Args<'_>, ms: bool, abs: bool, n
         ctx.out.int(0);
         return Ok(());
     }
-    if when <= ctx.now as i64 {
+    if ctx.already_expired(when) {
         ctx.delete(key)?;
+        ctx.propagate(&[b"DEL".as_slice(), key]);
     } else {
         ctx.set_expire(key, when as u64)?;
+        ctx.propagate_expire_at(key, when as u64);
     }
     ctx.out.int(1);
     Ok(())
@@ -422,13 +424,21 @@ fn restore(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         ctx.delete(key)?;
     }
     let at = if ttl > 0 && !absttl { ttl.saturating_add(ctx.now as i64) } else { ttl };
-    if at > 0 && at <= ctx.now as i64 {
+    if at > 0 && ctx.already_expired(at) {
         ctx.out.ok();
         return Ok(());
     }
     ctx.store(key, value, false)?;
     if at > 0 {
         ctx.set_expire(key, at as u64)?;
+        if !absttl && ctx.effects.is_on() {
+            // The replay must not count the time to live from when it runs.
+            let mut argv: Vec<&[u8]> = args.iter().collect();
+            let mut n = itoa::Buffer::new();
+            argv[2] = n.format(at).as_bytes();
+            argv.push(b"ABSTTL");
+            ctx.propagate(&argv);
+        }
     }
     ctx.out.ok();
     Ok(())

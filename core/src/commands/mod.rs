@@ -11,6 +11,7 @@ mod util;
 
 mod cluster;
 mod connection;
+mod debug;
 mod functions;
 mod hashes;
 mod introspection;
@@ -38,6 +39,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     connection::SPECS,
     server::SPECS,
     slowlog::SPECS,
+    debug::SPECS,
     keys::SPECS,
     strings::SPECS,
     hashes::SPECS,

@@ -337,7 +337,7 @@ fn run(
     // has run a while: most finish within their first steps, and announcing
     // costs a copy of the command and shared state touched twice.
     let mut announced = false;
-    let mut undo = UndoLog::default();
+    let mut undo = UndoLog::new(ctx);
     let outcome = loop {
         let step = engine.step();
         if !matches!(step, Step::Done(_) | Step::Stopped(_)) {
@@ -413,7 +413,8 @@ pub(super) fn run_module(
     ctx.may_block = false;
     let command: Vec<&[u8]> = running.args.iter().collect();
     ctx.host.script_started(running.name, &command);
-    let mut calls = Calls { ctx, rules, undo: UndoLog::default() };
+    let undo = UndoLog::new(ctx);
+    let mut calls = Calls { ctx, rules, undo };
     let name = running.name;
     let outcome = host.invoke(code, name, keys, argv, &mut calls);
     let Calls { ctx, undo, .. } = calls;
@@ -491,12 +492,13 @@ fn script_call(
 }
 
 /// What a script's writes replaced, to put back if it is stopped.
-#[derive(Default)]
 struct UndoLog {
     /// The script has run a write command.
     wrote: bool,
     entries: Vec<Undo>,
     saved: HashSet<(usize, Vec<u8>), foldhash::fast::RandomState>,
+    /// Where the script's effects begin: a rollback forgets them.
+    effects: crate::effects::EffectsMark,
 }
 
 enum Undo {
@@ -506,6 +508,10 @@ enum Undo {
 }
 
 impl UndoLog {
+    fn new(ctx: &ExecCtx<'_>) -> Self {
+        UndoLog { wrote: false, entries: Vec::new(), saved: HashSet::default(), effects: ctx.effects.mark() }
+    }
+
     /// Saves what the write command `name` with `args` may change.
     fn save(&mut self, ctx: &mut ExecCtx<'_>, db: usize, cmd: super::Resolved, args: &Args<'_>) {
         self.wrote = true;
@@ -560,6 +566,7 @@ impl UndoLog {
 
     /// Puts everything back, newest change first.
     fn rollback(self, ctx: &mut ExecCtx<'_>) {
+        ctx.effects.truncate(self.effects);
         let now = ctx.now;
         for e in self.entries.into_iter().rev() {
             match e {

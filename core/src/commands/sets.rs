@@ -141,6 +141,12 @@ fn spop(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.drop_if_empty(key)?;
     if !popped.is_empty() {
         ctx.dirty += 1;
+        if ctx.effects.is_on() {
+            // Chance picked the members; the replay removes the same ones.
+            let mut argv: Vec<&[u8]> = vec![b"SREM", key];
+            argv.extend(popped.iter().map(|m| m.as_slice()));
+            ctx.propagate(&argv);
+        }
     }
     match count {
         Some(_) => reply_set(ctx, &popped),

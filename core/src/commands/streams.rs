@@ -345,6 +345,13 @@ fn xadd(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         s.trim(how, trim.approx, trim.limit);
     }
     ctx.dirty += 1;
+    if !matches!(id, Some((_, true))) && ctx.effects.is_on() {
+        // The clock chose the ID; the replay adds the entry under the same one.
+        let chosen = format!("{}-{}", new_id.ms, new_id.seq);
+        let mut argv: Vec<&[u8]> = args.iter().collect();
+        argv[idpos] = chosen.as_bytes();
+        ctx.propagate(&argv);
+    }
     reply_id(ctx, new_id);
     Ok(())
 }

@@ -432,9 +432,17 @@ fn expire_time(ctx: &ExecCtx<'_>, v: &[u8], unit: u8, cmd: &str) -> Result<i64, 
     Ok(ms)
 }
 
+/// Records `SET key val PXAT at`: the replay of a SET with any expiry.
+fn propagate_set_at(ctx: &mut ExecCtx<'_>, key: &[u8], val: &[u8], at: i64) {
+    if ctx.effects.is_on() {
+        let mut n = itoa::Buffer::new();
+        ctx.propagate(&[b"SET".as_slice(), key, val, b"PXAT", n.format(at).as_bytes()]);
+    }
+}
+
 fn apply_expiry(ctx: &mut ExecCtx<'_>, key: &[u8], exp: Expiry) -> CmdResult {
     if let Expiry::At(at) = exp {
-        if at <= ctx.now as i64 {
+        if ctx.already_expired(at) {
             ctx.delete(key)?;
         } else {
             ctx.set_expire(key, at as u64)?;
@@ -460,6 +468,9 @@ fn set(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     if write {
         ctx.store(key, Value::Str(ByteString::from_slice(val)), exp == Expiry::KeepTtl)?;
         apply_expiry(ctx, key, exp)?;
+        if let Expiry::At(at) = exp {
+            propagate_set_at(ctx, key, val, at);
+        }
     }
     match old {
         Some(Some(o)) => ctx.out.bulk(&o),
@@ -493,6 +504,7 @@ fn setex_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, unit: u8, cmd: &str) -> 
     let key = args.get(1);
     ctx.store(key, Value::Str(ByteString::from_slice(args.get(3))), false)?;
     apply_expiry(ctx, key, Expiry::At(at))?;
+    propagate_set_at(ctx, key, args.get(3), at);
     ctx.out.ok();
     Ok(())
 }
@@ -538,7 +550,10 @@ fn getex(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         return Ok(());
     };
     match exp {
-        Expiry::At(_) => apply_expiry(ctx, key, exp)?,
+        Expiry::At(at) => {
+            apply_expiry(ctx, key, exp)?;
+            ctx.propagate_expire_at(key, at as u64);
+        }
         Expiry::Persist => {
             let (db, _) = (ctx.db(), ());
             let (ks, slot) = ctx.data.locate(key)?;
@@ -715,6 +730,7 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         Some(Ok(s)) => s,
     };
     ctx.store(key, Value::Str(ByteString::from_slice(new.as_bytes())), true)?;
+    ctx.propagate(&[b"SET".as_slice(), key, new.as_bytes(), b"KEEPTTL"]);
     ctx.out.bulk(new.as_bytes());
     Ok(())
 }

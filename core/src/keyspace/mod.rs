@@ -98,6 +98,12 @@ pub struct Keyspace {
     rng: crate::rng::Rng,
     /// The time of the latest lookup: new keys' access records start there.
     last_now: u64,
+    /// Keys removed because they expired or were evicted, kept while
+    /// effects are recorded ([`Keyspace::record_deletions`]).
+    deletions: Option<Vec<(usize, ByteString)>>,
+    /// Replaying an append-only file: keys do not expire on access, since the
+    /// file itself says when each expired key was removed.
+    loading: bool,
 }
 
 /// What a key's access record tracks, from `maxmemory-policy`.
@@ -187,6 +193,8 @@ impl Keyspace {
             access: AccessPolicy::Lru,
             rng: crate::rng::Rng::new(seed ^ first as u64),
             last_now: 0,
+            deletions: None,
+            loading: false,
         }
     }
 
@@ -246,21 +254,44 @@ impl Keyspace {
         self.last_now = now;
         let Some(d) = self.dbs.get_mut(db).and_then(|d| d.as_mut()) else { return false };
         let dict = &mut d.slots[slot - self.first_slot];
-        if dict.expires.is_empty() {
+        if dict.expires.is_empty() || self.loading {
             return false;
         }
         match dict.expires.get(key) {
             Some(&at) if at <= now => {
                 dict.expires.remove(key);
-                dict.keys.remove(key);
+                let removed = dict.keys.remove_entry(key);
                 d.keys -= 1;
                 d.expires -= 1;
                 self.stats.expired += 1;
                 self.touch(db, key);
+                if let (Some(log), Some((k, _))) = (self.deletions.as_mut(), removed) {
+                    log.push((db, k));
+                }
                 true
             }
             _ => false,
         }
+    }
+
+    /// Starts or stops keeping the keys removed by expiry and eviction, for
+    /// [`Keyspace::take_deletions`].
+    pub fn record_deletions(&mut self, on: bool) {
+        self.deletions = on.then(Vec::new);
+    }
+
+    /// Moves the keys removed by expiry or eviction since the last call into `effects`.
+    pub fn take_deletions(&mut self, effects: &mut crate::effects::Effects) {
+        if let Some(log) = self.deletions.as_mut() {
+            for (db, key) in log.drain(..) {
+                effects.record_deletion(db, key);
+            }
+        }
+    }
+
+    /// While `on`, keys do not expire when looked up (replaying a log).
+    pub fn set_loading(&mut self, on: bool) {
+        self.loading = on;
     }
 
     /// Looks `key` up for reading; an expired key is removed and not found.
@@ -503,6 +534,9 @@ impl Keyspace {
                     d.keys -= 1;
                     d.expires -= 1;
                     removed += 1;
+                    if let Some(log) = self.deletions.as_mut() {
+                        log.push((db, k));
+                    }
                 }
             }
             slots_left -= 1;
@@ -571,6 +605,9 @@ impl Keyspace {
         let removed = self.remove(db, slot, key).is_some();
         if removed {
             self.stats.evicted += 1;
+            if let Some(log) = self.deletions.as_mut() {
+                log.push((db, ByteString::from_slice(key)));
+            }
         }
         removed
     }
