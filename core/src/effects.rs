@@ -15,6 +15,9 @@
 // Hot path: every write command while the append-only file is on.
 
 use crate::bytestring::ByteString;
+use crate::numeric::fmt_g17;
+use crate::types::stream::{StreamId, StreamValue};
+use crate::types::Value;
 
 /// The effects of one top-level command.
 #[derive(Debug, Default)]
@@ -137,6 +140,137 @@ pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
     }
 }
 
+/// Elements per command when a collection is rewritten (Redis's
+/// `AOF_REWRITE_ITEMS_PER_CMD`): bounded commands, few of them.
+const ITEMS_PER_COMMAND: usize = 64;
+
+/// Appends the commands that recreate `key` holding `value`, expiring at
+/// `expire_at` (unix ms): the body of an append-only file's base, which is
+/// the dataset written as commands rather than the history that made it.
+pub fn rewrite_key(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_at: Option<u64>) {
+    match value {
+        Value::Str(s) => encode_command(out, &[b"SET".as_slice(), key, s.as_slice()]),
+        Value::List(l) => {
+            let items: Vec<&[u8]> = l.iter().map(|e| e.as_slice()).collect();
+            chunked(out, b"RPUSH", key, &items, 1);
+        }
+        Value::Set(set) => {
+            let members = set.members();
+            let items: Vec<&[u8]> = members.iter().map(|m| m.as_slice()).collect();
+            chunked(out, b"SADD", key, &items, 1);
+        }
+        Value::Hash(h) => {
+            let items: Vec<&[u8]> = h.iter().flat_map(|(f, v)| [f.as_slice(), v.as_slice()]).collect();
+            chunked(out, b"HSET", key, &items, 2);
+        }
+        Value::ZSet(z) => {
+            let scores: Vec<(String, &ByteString)> = z.iter().map(|(m, sc)| (fmt_g17(sc), m)).collect();
+            let items: Vec<&[u8]> = scores.iter().flat_map(|(sc, m)| [sc.as_bytes(), m.as_slice()]).collect();
+            chunked(out, b"ZADD", key, &items, 2);
+        }
+        Value::Stream(s) => rewrite_stream(out, key, s),
+    }
+    if let Some(at) = expire_at {
+        let mut n = itoa::Buffer::new();
+        encode_command(out, &[b"PEXPIREAT".as_slice(), key, n.format(at).as_bytes()]);
+    }
+}
+
+/// Appends the commands that recreate every key of database `db` held in
+/// `slots` that has not expired at `now`, after a `SELECT`.
+pub fn rewrite_db(out: &mut Vec<u8>, db: usize, slots: &[crate::keyspace::SlotDict], now: u64) {
+    let mut selected = false;
+    for dict in slots {
+        for (key, value) in dict.iter() {
+            let expire = dict.expire_of(key);
+            if expire.is_some_and(|at| at <= now) {
+                continue;
+            }
+            if !selected {
+                let mut n = itoa::Buffer::new();
+                encode_command(out, &[b"SELECT".as_slice(), n.format(db).as_bytes()]);
+                selected = true;
+            }
+            rewrite_key(out, key.as_slice(), value, expire);
+        }
+    }
+}
+
+/// `cmd key items..`, at most [`ITEMS_PER_COMMAND`] elements (of `width`
+/// items each) per command.
+fn chunked(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[&[u8]], width: usize) {
+    for chunk in items.chunks(ITEMS_PER_COMMAND * width) {
+        let mut argv: Vec<&[u8]> = Vec::with_capacity(chunk.len() + 2);
+        argv.push(cmd);
+        argv.push(key);
+        argv.extend_from_slice(chunk);
+        encode_command(out, &argv);
+    }
+}
+
+/// A stream: its entries, its ids and counters (XSETID), its groups, their
+/// pending entries (XCLAIM .. FORCE) and consumers.
+fn rewrite_stream(out: &mut Vec<u8>, key: &[u8], s: &StreamValue) {
+    let text = |id: StreamId| id.to_text();
+    if s.length == 0 {
+        // An empty stream is made by adding an entry and trimming it away.
+        encode_command(out, &[b"XADD".as_slice(), key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
+    }
+    for e in s.iter() {
+        let id = text(e.id);
+        let mut argv: Vec<&[u8]> = vec![b"XADD", key, id.as_bytes()];
+        argv.extend(e.fields.iter().flat_map(|(f, v)| [f.as_slice(), v.as_slice()]));
+        encode_command(out, &argv);
+    }
+    let mut n = itoa::Buffer::new();
+    let (last, maxdel) = (text(s.last_id), text(s.max_deleted_id));
+    let added = n.format(s.entries_added).to_string();
+    encode_command(
+        out,
+        &[
+            b"XSETID".as_slice(),
+            key,
+            last.as_bytes(),
+            b"ENTRIESADDED",
+            added.as_bytes(),
+            b"MAXDELETEDID",
+            maxdel.as_bytes(),
+        ],
+    );
+    for (name, g) in &s.groups {
+        let (gid, read) = (text(g.last_id), n.format(g.entries_read).to_string());
+        encode_command(
+            out,
+            &[b"XGROUP".as_slice(), b"CREATE", key, name, gid.as_bytes(), b"ENTRIESREAD", read.as_bytes()],
+        );
+        for (id, p) in &g.pending {
+            let (id, time, count) = (text(*id), p.delivery_time.to_string(), p.delivery_count.to_string());
+            encode_command(
+                out,
+                &[
+                    b"XCLAIM".as_slice(),
+                    key,
+                    name,
+                    &p.consumer,
+                    b"0",
+                    id.as_bytes(),
+                    b"TIME",
+                    time.as_bytes(),
+                    b"RETRYCOUNT",
+                    count.as_bytes(),
+                    b"JUSTID",
+                    b"FORCE",
+                ],
+            );
+        }
+        for (consumer, c) in &g.consumers {
+            if c.pending.is_empty() {
+                encode_command(out, &[b"XGROUP".as_slice(), b"CREATECONSUMER", key, name, consumer]);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,10 +297,7 @@ mod tests {
         assert_eq!(text(&mut e, &mut db), "*3 $3 SET $1 a $1 1 ");
         e.record(2, &["INCR", "x"]);
         e.record(2, &["INCR", "y"]);
-        assert_eq!(
-            text(&mut e, &mut db),
-            "*1 $5 MULTI *2 $6 SELECT $1 2 *2 $4 INCR $1 x *2 $4 INCR $1 y *1 $4 EXEC "
-        );
+        assert_eq!(text(&mut e, &mut db), "*1 $5 MULTI *2 $6 SELECT $1 2 *2 $4 INCR $1 x *2 $4 INCR $1 y *1 $4 EXEC ");
         assert_eq!(db, Some(2));
         assert!(e.is_empty());
     }

@@ -34,6 +34,7 @@ pub(crate) const SPECS: &[CommandSpec] = &[
     },
     x!("xrange", -4, READONLY, KeyPos::ONE, &["RO", "access"], "Returns the messages from a stream within a range of IDs.", "5.0.0", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", xrange),
     x!("xrevrange", -4, READONLY, KeyPos::ONE, &["RO", "access"], "Returns the messages from a stream within a range of IDs in reverse order.", "5.0.0", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", xrevrange),
+    x!("xsetid", -3, WRITE | DENYOOM | FAST, KeyPos::ONE, &["RW", "update"], "An internal command for replicating stream values.", "5.0.0", "O(1)", xsetid),
     x!("xlen", 2, READONLY | FAST, KeyPos::ONE, &["RO"], "Return the number of messages in a stream.", "5.0.0", "O(1)", xlen),
     x!("xdel", -3, WRITE | FAST, KeyPos::ONE, &["RW", "delete"], "Returns the number of messages after removing them from a stream.", "5.0.0", "O(1) for each single item to delete in the stream, regardless of the stream size.", xdel),
     CommandSpec { tips: ND, ..x!("xtrim", -4, WRITE, KeyPos::ONE, &["RW", "delete"], "Deletes messages from the beginning of a stream.", "5.0.0", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", xtrim) },
@@ -347,7 +348,7 @@ fn xadd(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.dirty += 1;
     if !matches!(id, Some((_, true))) && ctx.effects.is_on() {
         // The clock chose the ID; the replay adds the entry under the same one.
-        let chosen = format!("{}-{}", new_id.ms, new_id.seq);
+        let chosen = new_id.to_text();
         let mut argv: Vec<&[u8]> = args.iter().collect();
         argv[idpos] = chosen.as_bytes();
         ctx.propagate(&argv);
@@ -379,6 +380,55 @@ fn xdel(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let deleted = ids.into_iter().filter(|&id| s.delete(id)).count();
     ctx.dirty += deleted as u64;
     ctx.out.int(deleted as i64);
+    Ok(())
+}
+
+/// # Format
+/// `XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]`
+fn xsetid(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let id = strict_id(args.get(2))?;
+    let (mut entries_added, mut max_deleted) = (None, StreamId::ZERO);
+    let mut i = 3;
+    while i < args.len() {
+        let more = i + 1 < args.len();
+        if is_kw(args.get(i), "entriesadded") && more {
+            let n = int_arg(args.get(i + 1))?;
+            if n < 0 {
+                return Err(CmdError::msg("ERR entries_added must be positive"));
+            }
+            entries_added = Some(n as u64);
+        } else if is_kw(args.get(i), "maxdeletedid") && more {
+            max_deleted = strict_id(args.get(i + 1))?;
+            if id < max_deleted {
+                return Err(CmdError::msg(
+                    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
+                ));
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    let s = stream_mut(ctx, args.get(1))?.ok_or(CmdError::NoSuchKey)?;
+    if s.length > 0 {
+        if s.edge(true).is_some_and(|e| id < e.id) {
+            return Err(CmdError::msg("ERR The ID specified in XSETID is smaller than the target stream top item"));
+        }
+        if entries_added.is_some_and(|n| s.length > n) {
+            return Err(CmdError::msg(
+                "ERR The entries_added specified in XSETID is smaller than the target stream length",
+            ));
+        }
+    }
+    s.last_id = id;
+    if let Some(n) = entries_added {
+        s.entries_added = n;
+    }
+    if max_deleted != StreamId::ZERO {
+        s.max_deleted_id = max_deleted;
+    }
+    ctx.dirty += 1;
+    ctx.out.ok();
     Ok(())
 }
 
@@ -656,7 +706,12 @@ fn touch_consumer(ctx: &mut ExecCtx<'_>, key: &[u8], group: &[u8], consumer: &[u
     let (db, t) = (ctx.client.db, ctx.now);
     let s = stream_mut_inner(&mut ctx.data, db, t, key)?;
     if let Some(g) = s.groups.get_mut(group) {
-        g.consumer(consumer, now).0.seen_time = now;
+        let (c, created) = g.consumer(consumer, now);
+        c.seen_time = now;
+        if created {
+            // A new consumer is a change even when nothing was delivered.
+            ctx.dirty += 1;
+        }
     }
     Ok(())
 }
