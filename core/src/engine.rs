@@ -568,6 +568,13 @@ mod tests {
         "GET k$",
         "EXISTS k$ k$ k$",
         "SCAN 0",
+        "XGROUP CREATE x$ g 0 MKSTREAM",
+        "XREADGROUP GROUP g c$ COUNT 2 STREAMS x$ >",
+        "XCLAIM x$ g c$ 100 0-1 1-0 $-0",
+        "XAUTOCLAIM x$ g c$ 50 0",
+        "XACK x$ g 0-1",
+        "XDEL x$ 1-0",
+        "XCLAIM x$ g c$ 0 0-1 FORCE LASTID 9-9",
     ];
 
     proptest::proptest! {

@@ -150,6 +150,10 @@ pub trait Host {
     fn lastsave(&self) -> i64;
     /// Asks the server to stop.
     fn shutdown(&mut self, save: Option<bool>) -> Result<(), CmdError>;
+    /// Starts rewriting the append-only file in the background (BGREWRITEAOF).
+    fn rewrite_aof(&mut self) -> Result<(), CmdError> {
+        Err(CmdError::msg("ERR The append only file is off here (appendonly no)"))
+    }
     /// Unix time in microseconds (TIME).
     fn now_micros(&self) -> u64;
     /// Adds (or removes) the calling client to the subscribers of `channel`.

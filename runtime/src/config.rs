@@ -58,6 +58,9 @@ const DIRECTIVES: &[Directive] = &[
     d("appendfilename", Kind::Str, "appendonly.aof", false),
     d("appenddirname", Kind::Str, "appendonlydir", false),
     d("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec", true),
+    d("aof-load-truncated", Kind::Bool, "yes", true),
+    d("auto-aof-rewrite-percentage", Kind::Int(0, i32::MAX as i64), "100", true),
+    d("auto-aof-rewrite-min-size", Kind::Memory, "67108864", true),
     d("protected-mode", Kind::Bool, "yes", true),
     d("daemonize", Kind::Bool, "no", false),
     d("cluster-enabled", Kind::Bool, "no", false),
@@ -288,9 +291,6 @@ impl Config {
     /// Refuses settings that ask for features this build does not provide,
     /// rather than silently ignoring them.
     fn check_supported(&self) -> Result<()> {
-        if self.get_bool("appendonly") {
-            bail!("appendonly yes: persistence is not available in this build; use appendonly no");
-        }
         if self.get_bool("cluster-enabled") {
             bail!("cluster-enabled yes: cluster mode is not available in this build; use cluster-enabled no");
         }

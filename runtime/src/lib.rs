@@ -9,6 +9,7 @@
 pub mod config;
 pub mod gateway;
 pub mod modules;
+pub mod persistence;
 pub mod server;
 
 pub use config::Config;

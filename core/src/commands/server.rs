@@ -67,6 +67,17 @@ pub(crate) const SPECS: &[CommandSpec] = &[
             lastsave,
         )
     },
+    CommandSpec {
+        acl: &["@admin", "@slow", "@dangerous"],
+        ..srv(
+            "bgrewriteaof",
+            1,
+            ADMIN | NOSCRIPT,
+            "Asynchronously rewrites the append-only file to disk.",
+            "1.0.0",
+            bgrewriteaof,
+        )
+    },
     srv(
         "shutdown",
         -1,
@@ -279,6 +290,12 @@ fn time(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.out.array(2);
     ctx.out.bulk_int((us / 1_000_000) as i64);
     ctx.out.bulk_int((us % 1_000_000) as i64);
+    Ok(())
+}
+
+fn bgrewriteaof(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    ctx.host.rewrite_aof()?;
+    ctx.out.simple(b"Background append only file rewriting started");
     Ok(())
 }
 

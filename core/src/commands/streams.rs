@@ -1019,12 +1019,15 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     };
     let out = &mut *ctx.out;
     let s = stream_mut_inner(&mut ctx.data, ctx.client.db, now, key)?;
-    let mut claimed = Vec::new();
+    let (mut claimed, mut dropped) = (Vec::new(), Vec::new());
+    let last_before = s.groups.get(group).map(|g| g.last_id);
     for id in ids {
         let exists = s.get(id).is_some();
         let Some(g) = s.groups.get_mut(group) else { break };
         if !exists {
-            acknowledge(g, id);
+            if acknowledge(g, id) {
+                dropped.push(id);
+            }
             continue;
         }
         let fresh = !g.pending.contains_key(&id);
@@ -1053,8 +1056,70 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         }
     }
     reply_claimed(out, s, &claimed, justid);
-    ctx.dirty += 1;
+    let moved = s.groups.get(group).map(|g| g.last_id) != last_before;
+    if !claimed.is_empty() || !dropped.is_empty() || moved {
+        ctx.dirty += 1;
+    }
+    propagate_claims(ctx, key, group, consumer, &claimed, &dropped, moved);
     Ok(())
+}
+
+/// Records a claim as what it did, so a replay at another time makes the
+/// same claims (an idle-time test would not pass then): each claimed entry
+/// as `XCLAIM .. 0 id TIME t RETRYCOUNT n FORCE JUSTID`, entries dropped
+/// from the pending list as `XACK`, a moved last id as `XGROUP SETID`.
+fn propagate_claims(
+    ctx: &mut ExecCtx<'_>,
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    claimed: &[StreamId],
+    dropped: &[StreamId],
+    last_moved: bool,
+) {
+    if !ctx.effects.is_on() {
+        return;
+    }
+    let (db, now) = (ctx.client.db, ctx.now);
+    let Ok(s) = stream_mut_inner(&mut ctx.data, db, now, key) else { return };
+    let Some(g) = s.groups.get(group) else { return };
+    let mut commands: Vec<Vec<Vec<u8>>> = Vec::new();
+    for id in claimed {
+        let Some(p) = g.pending.get(id) else { continue };
+        commands.push(vec![
+            b"XCLAIM".to_vec(),
+            key.to_vec(),
+            group.to_vec(),
+            consumer.to_vec(),
+            b"0".to_vec(),
+            id.to_text().into_bytes(),
+            b"TIME".to_vec(),
+            p.delivery_time.to_string().into_bytes(),
+            b"RETRYCOUNT".to_vec(),
+            p.delivery_count.to_string().into_bytes(),
+            b"FORCE".to_vec(),
+            b"JUSTID".to_vec(),
+        ]);
+    }
+    if !dropped.is_empty() {
+        let mut ack = vec![b"XACK".to_vec(), key.to_vec(), group.to_vec()];
+        ack.extend(dropped.iter().map(|id| id.to_text().into_bytes()));
+        commands.push(ack);
+    }
+    if last_moved {
+        commands.push(vec![
+            b"XGROUP".to_vec(),
+            b"SETID".to_vec(),
+            key.to_vec(),
+            group.to_vec(),
+            g.last_id.to_text().into_bytes(),
+            b"ENTRIESREAD".to_vec(),
+            g.entries_read.to_string().into_bytes(),
+        ]);
+    }
+    for c in commands {
+        ctx.propagate(&c);
+    }
 }
 
 /// # Format
@@ -1135,10 +1200,13 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     out.bulk(cursor.to_text().as_bytes());
     reply_claimed(out, s, &claimed, justid);
     out.array(deleted.len());
-    for id in deleted {
+    for id in &deleted {
         out.bulk(id.to_text().as_bytes());
     }
-    ctx.dirty += 1;
+    if !claimed.is_empty() || !deleted.is_empty() {
+        ctx.dirty += 1;
+    }
+    propagate_claims(ctx, key, group, consumer, &claimed, &deleted, false);
     Ok(())
 }
 

@@ -50,6 +50,9 @@ impl HttpClient {
         let mut host = ServerHost { shared, me: &self.info, rng: &mut self.rng, requirepass: &requirepass };
         let now = now_ms();
         let done = execute(shared, &self.info, &mut self.state, &mut host, args, now, out).await;
+        if let Some(aof) = shared.shards.log() {
+            aof.before_reply().await;
+        }
         shared.stats.commands.add(self.info.id, 1);
         if done.dirty > 0 {
             shared.stats.dirty.add(self.info.id, done.dirty);

@@ -397,6 +397,10 @@ async fn write_out(stream: &mut TcpStream, out: &mut ReplyBuf, shared: &Shared, 
     if out.buf.is_empty() {
         return Ok(());
     }
+    if let Some(aof) = shared.shards.log() {
+        // No reply acknowledges a write the append-only file does not hold.
+        aof.before_reply().await;
+    }
     stream.write_all(&out.buf).await?;
     shared.stats.net_out.add(id, out.buf.len() as u64);
     out.buf.clear();

@@ -293,11 +293,15 @@ impl Host for ServerHost<'_> {
                 );
             }
             "persistence" => {
+                let aof = s.shards.log();
                 let _ = write!(
                     o,
-                    "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_last_save_time:{}\r\naof_enabled:0\r\n",
+                    "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_last_save_time:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_last_bgrewrite_status:{}\r\n",
                     s.stats.dirty.get(),
-                    s.lastsave.load(Ordering::Relaxed)
+                    s.lastsave.load(Ordering::Relaxed),
+                    u8::from(aof.is_some()),
+                    u8::from(aof.is_some_and(|a| a.rewriting())),
+                    if aof.is_some_and(|a| a.last_rewrite_failed()) { "err" } else { "ok" },
                 );
             }
             "stats" => {
@@ -437,6 +441,11 @@ impl Host for ServerHost<'_> {
         cfg.set_runtime(pairs).map_err(CmdError::owned)?;
         self.shared.hot.refresh(&cfg);
         self.shared.memory.apply(&cfg, &self.shared.shards);
+        if let (Some(aof), Some(p)) =
+            (self.shared.shards.log(), crate::persistence::aof::FsyncPolicy::parse(cfg.get("appendfsync")))
+        {
+            aof.set_policy(p);
+        }
         Ok(())
     }
 
@@ -451,6 +460,14 @@ impl Host for ServerHost<'_> {
 
     fn lastsave(&self) -> i64 {
         self.shared.lastsave.load(Ordering::Relaxed)
+    }
+
+    fn rewrite_aof(&mut self) -> Result<(), CmdError> {
+        let Some(aof) = self.shared.shards.log() else {
+            return Err(CmdError::msg("ERR The append only file is off here (appendonly no)"));
+        };
+        let shared = self.shared.clone();
+        aof.rewrite(shared).map_err(CmdError::msg)
     }
 
     fn shutdown(&mut self, save: Option<bool>) -> Result<(), CmdError> {

@@ -156,6 +156,7 @@ impl MemoryLimit {
             shard.eviction_candidates(pool, rank, samples, now, candidates);
             if let Some(best) = candidates.iter().max_by_key(|c| c.score) {
                 if shard.evict(best.db, &best.key) {
+                    shards.log_deletions(&mut shard);
                     return true;
                 }
             }

@@ -283,6 +283,7 @@ impl Server {
             let cfg = shared.config.read().unwrap_or_else(|p| p.into_inner());
             shared.memory.apply(&cfg, &shared.shards);
         }
+        open_aof(&shared)?;
         Ok(Server { listeners, http, shared })
     }
 
@@ -328,9 +329,36 @@ impl Server {
         // HTTP requests in flight finish (the kills above ended the blocked
         // ones and the event streams).
         let _ = tokio::time::timeout_at(deadline, http).await;
+        if let Some(aof) = shared.shards.log() {
+            aof.flush();
+            info!("Append only file synced");
+        }
         info!("bye");
         Ok(())
     }
+}
+
+/// With `appendonly yes`: loads the append-only file (creating it when
+/// missing) and sends every later change to it.
+fn open_aof(shared: &Arc<Shared>) -> Result<()> {
+    use crate::persistence::aof::{self, Aof, AofPaths, FsyncPolicy};
+    let (paths, policy, truncated_ok) = {
+        let cfg = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        if !cfg.get_bool("appendonly") {
+            return Ok(());
+        }
+        let dir = std::path::Path::new(cfg.get("dir")).join(cfg.get("appenddirname"));
+        let paths = AofPaths { dir, name: cfg.get("appendfilename").to_string() };
+        let policy = FsyncPolicy::parse(cfg.get("appendfsync")).unwrap_or(FsyncPolicy::EverySec);
+        (paths, policy, cfg.get_bool("aof-load-truncated"))
+    };
+    let started = std::time::Instant::now();
+    let (log, files) = Aof::open(paths, policy)?;
+    let commands = aof::load(shared, &files, truncated_ok)?;
+    info!("DB loaded from append only file: {:.3} seconds, {commands} commands", started.elapsed().as_secs_f64());
+    shared.shards.attach_log(log.clone());
+    log.spawn_syncer(Arc::downgrade(shared));
+    Ok(())
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {

@@ -11,19 +11,25 @@
 //! holding its keys' shards.
 // Hot path: every command.
 
+use crate::persistence::aof::Aof;
 use slotkv_core::commands::{flags, Resolved};
+use slotkv_core::effects::Effects;
 use slotkv_core::exec::{execute, unblock, unwatch_all, ClientState, ExecCtx, Host};
 use slotkv_core::resp::request::Args;
 use slotkv_core::{key_slot, Data, Keyspace, ReplyBuf, SLOTS};
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use tokio::sync::Notify;
 
 /// The keyspace, split into slot ranges.
 pub struct Shards {
     shards: Vec<Shard>,
     databases: usize,
+    /// The append-only file every command's effects go to, once attached.
+    log: OnceLock<Arc<Aof>>,
+    /// Replaying the append-only file ([`ExecCtx::loading`]).
+    loading: AtomicBool,
 }
 
 /// One slot range behind its lock, with the means to wait for it without
@@ -89,7 +95,46 @@ impl Shards {
                 }
             })
             .collect();
-        Shards { shards, databases }
+        Shards { shards, databases, log: OnceLock::new(), loading: AtomicBool::new(false) }
+    }
+
+    /// Sends every later change to `aof`: commands record their effects, and
+    /// shards keep the keys they remove by expiry or eviction.
+    pub fn attach_log(&self, aof: Arc<Aof>) {
+        for i in 0..self.shards.len() {
+            self.lock(i).record_deletions(true);
+        }
+        let _ = self.log.set(aof);
+    }
+
+    /// The append-only file, if one is attached.
+    #[inline]
+    pub fn log(&self) -> Option<&Arc<Aof>> {
+        self.log.get()
+    }
+
+    /// While `on`, commands run as an append-only file replays them: keys do
+    /// not expire on access and past expiry times do not delete.
+    pub fn set_loading(&self, on: bool) {
+        for i in 0..self.shards.len() {
+            self.lock(i).set_loading(on);
+        }
+        self.loading.store(on, Ordering::Release);
+    }
+
+    /// Every shard, locked in order (a rewrite's copy of the dataset).
+    pub fn lock_all(&self) -> Vec<ShardGuard<'_>> {
+        (0..self.shards.len()).map(|i| self.lock(i)).collect()
+    }
+
+    /// Appends the keys `shard` removed by expiry or eviction to the
+    /// append-only file; called while the shard is still held.
+    pub fn log_deletions(&self, shard: &mut Keyspace) {
+        if let Some(aof) = self.log.get() {
+            let mut effects = Effects::recording(true);
+            shard.take_deletions(&mut effects);
+            aof.append(&mut effects);
+        }
     }
 
     /// Keys in database `db` (expired ones not yet removed included).
@@ -243,7 +288,15 @@ impl Shards {
             let mut parts: Vec<&mut Keyspace> = guards.iter_mut().map(|g| &mut **g).collect();
             let mut ctx = ExecCtx::new(Data::new(&mut parts[..]), client, host, out, now, self.databases);
             ctx.may_block = true;
+            let log = self.log.get();
+            ctx.effects = Effects::recording(log.is_some());
+            ctx.loading = self.loading.load(Ordering::Relaxed);
             execute(&mut ctx, cmd, args);
+            if let Some(aof) = log {
+                // Appended before the shards are released, so the file's
+                // order is the order of the writes to each key.
+                aof.append(&mut ctx.effects);
+            }
             for p in ctx.data.shards() {
                 p.take_ready(wake);
             }
@@ -295,7 +348,11 @@ impl Shards {
     pub fn active_expire(&self, now: u64, budget_per_shard: usize) -> usize {
         (0..self.shards.len())
             .filter_map(|i| self.try_lock(i))
-            .map(|mut g| g.active_expire(now, budget_per_shard))
+            .map(|mut g| {
+                let n = g.active_expire(now, budget_per_shard);
+                self.log_deletions(&mut g);
+                n
+            })
             .sum()
     }
 }

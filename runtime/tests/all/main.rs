@@ -10,6 +10,7 @@ mod keyspace;
 mod lifecycle;
 mod memory;
 mod modules;
+mod persistence;
 mod protocol;
 mod pubsub;
 mod scripting;

@@ -16,6 +16,9 @@ pub struct TestServer {
     /// The rest of the server's log, for tests that look at it.
     #[allow(dead_code)]
     pub log: mpsc::Receiver<String>,
+    /// What the server logged before it was ready (loading, warnings).
+    #[allow(dead_code)]
+    pub startup_log: Vec<String>,
 }
 
 impl TestServer {
@@ -46,6 +49,7 @@ impl TestServer {
         });
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut http_port = None;
+        let mut startup_log = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
@@ -55,8 +59,9 @@ impl TestServer {
                     }
                     if let Some(addr) = line.split("Ready to accept connections tcp ").nth(1) {
                         let port = addr.trim().rsplit(':').next().unwrap().parse().unwrap();
-                        return Ok(TestServer { child, port, http_port, log: rx });
+                        return Ok(TestServer { child, port, http_port, log: rx, startup_log });
                     }
+                    startup_log.push(line);
                 }
                 Err(_) => {
                     let _ = child.kill();
