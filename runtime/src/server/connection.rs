@@ -34,6 +34,12 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
         let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
         return;
     }
+    if refused_by_protected_mode(&shared, peer) {
+        shared.connected.fetch_sub(1, Ordering::SeqCst);
+        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
+        return;
+    }
     let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
     let local = stream.local_addr().unwrap_or(peer);
     let (mailbox, messages) = tokio::sync::mpsc::unbounded_channel();
@@ -54,6 +60,25 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     shared.clients.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     shared.connected.fetch_sub(1, Ordering::SeqCst);
     debug!("client {id} closed");
+}
+
+/// Redis's reply to a remote client of a server in protected mode.
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Protected mode (Redis's default): with no password set, only clients on
+/// the loopback interface are served, so a server bound to a public address
+/// by mistake is not open to the network.
+fn refused_by_protected_mode(shared: &Shared, peer: SocketAddr) -> bool {
+    if peer.ip().is_loopback() || shared.hot.auth_required.load(Ordering::Relaxed) {
+        return false;
+    }
+    // An IPv4 client on a dual-stack socket arrives as ::ffff:127.0.0.1.
+    if let std::net::IpAddr::V6(v6) = peer.ip() {
+        if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()) {
+            return false;
+        }
+    }
+    shared.config.read().map(|c| c.get_bool("protected-mode")).unwrap_or(true)
 }
 
 async fn run(

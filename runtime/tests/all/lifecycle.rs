@@ -118,3 +118,44 @@ fn info_has_the_sections_clients_read() {
     let only: String = redis::cmd("INFO").arg("keyspace").query(&mut con).unwrap();
     assert!(only.starts_with("# Keyspace\r\n") && !only.contains("# Server"));
 }
+
+/// A non-loopback address of this machine, if it has one.
+fn outside_address() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // Connecting a UDP socket sends nothing; it only picks the route's source address.
+    s.connect("192.0.2.1:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn protected_mode_refuses_remote_clients_without_a_password() {
+    let Some(ip) = outside_address() else {
+        eprintln!("no non-loopback address on this machine: skipped");
+        return;
+    };
+    let connect = |srv: &TestServer| {
+        let mut s = std::net::TcpStream::connect((ip, srv.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        std::io::Write::write_all(&mut s, &resp(&[b"PING"])).unwrap();
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(s), &mut line);
+        line
+    };
+    let srv = TestServer::start(&["--bind", "0.0.0.0"]);
+    let reply = connect(&srv);
+    assert!(reply.starts_with("-DENIED Redis is running in protected mode"), "{reply}");
+    // Loopback clients are served, and may turn it off.
+    let mut local = srv.client();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("protected-mode").arg("no").query(&mut local).unwrap();
+    let mut s = std::net::TcpStream::connect((ip, srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    std::io::Write::write_all(&mut s, &resp(&[b"PING"])).unwrap();
+    let mut buf = [0u8; 7];
+    std::io::Read::read_exact(&mut s, &mut buf).unwrap();
+    assert_eq!(&buf, b"+PONG\r\n");
+    // A password lifts it too: the client is asked to authenticate.
+    let srv = TestServer::start(&["--bind", "0.0.0.0", "--requirepass", "secret"]);
+    let reply = connect(&srv);
+    assert!(reply.starts_with("-NOAUTH"), "{reply}");
+}
