@@ -62,6 +62,24 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     debug!("client {id} closed");
 }
 
+/// `client-output-buffer-limit normal`: true once replies waiting to be
+/// written pass the hard limit, or have stayed past the soft limit for its
+/// seconds; the client is then closed without them, as Redis does.
+fn over_output_limit(shared: &Shared, pending: usize, soft_since: &mut Option<std::time::Instant>) -> bool {
+    let [hard, soft, secs] = &shared.hot.normal_limit;
+    let (hard, soft) = (hard.load(Ordering::Relaxed), soft.load(Ordering::Relaxed));
+    let pending = pending as u64;
+    if hard > 0 && pending > hard {
+        return true;
+    }
+    if soft == 0 || pending <= soft {
+        *soft_since = None;
+        return false;
+    }
+    let since = *soft_since.get_or_insert_with(std::time::Instant::now);
+    since.elapsed().as_secs() >= secs.load(Ordering::Relaxed)
+}
+
 /// Redis's reply to a remote client of a server in protected mode.
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
@@ -114,6 +132,8 @@ async fn serve_requests(
     // fresh future per read would cost a registration each time.
     let killed = info.kill.notified();
     tokio::pin!(killed);
+    // Since when the replies waiting to be written are past the soft limit.
+    let mut soft_since = None;
     loop {
         let idle = shared.hot.timeout.load(Ordering::Relaxed);
         // Subscribers also wait for messages; the mailbox is polled only then,
@@ -182,6 +202,14 @@ async fn serve_requests(
                     if client.close_after_reply {
                         close = true;
                         break;
+                    }
+                    if over_output_limit(shared, out.len(), &mut soft_since) {
+                        tracing::warn!(
+                            "Client id={} addr={} closed for overcoming of output buffer limits.",
+                            info.id,
+                            info.addr
+                        );
+                        return Ok(());
                     }
                     if out.len() >= FLUSH_THRESHOLD {
                         write_out(stream, &mut out, shared, info.id).await?;

@@ -97,6 +97,8 @@ pub struct HotConfig {
     pub query_limit: AtomicUsize,
     /// `client-output-buffer-limit pubsub`: hard, soft, soft seconds.
     pub pubsub_limit: [AtomicU64; 3],
+    /// `client-output-buffer-limit normal`: hard, soft, soft seconds.
+    pub normal_limit: [AtomicU64; 3],
     /// `lua-step-budget`.
     pub lua_steps: AtomicU64,
     /// `lua-memory-limit`.
@@ -115,6 +117,7 @@ impl HotConfig {
             timeout: AtomicU64::new(0),
             query_limit: AtomicUsize::new(0),
             pubsub_limit: Default::default(),
+            normal_limit: Default::default(),
             lua_steps: AtomicU64::new(0),
             lua_memory: AtomicUsize::new(0),
             slowlog_micros: AtomicI64::new(-1),
@@ -132,6 +135,10 @@ impl HotConfig {
         self.query_limit.store(c.get_i64("client-query-buffer-limit") as usize, Ordering::Relaxed);
         let (hard, soft, secs) = crate::config::output_limits(c.get("client-output-buffer-limit"), "pubsub");
         for (slot, v) in self.pubsub_limit.iter().zip([hard, soft, secs]) {
+            slot.store(v, Ordering::Relaxed);
+        }
+        let (hard, soft, secs) = crate::config::output_limits(c.get("client-output-buffer-limit"), "normal");
+        for (slot, v) in self.normal_limit.iter().zip([hard, soft, secs]) {
             slot.store(v, Ordering::Relaxed);
         }
         self.lua_steps.store(c.get_i64("lua-step-budget") as u64, Ordering::Relaxed);

@@ -159,3 +159,18 @@ fn protected_mode_refuses_remote_clients_without_a_password() {
     let reply = connect(&srv);
     assert!(reply.starts_with("-NOAUTH"), "{reply}");
 }
+
+#[test]
+fn a_reply_past_the_normal_output_limit_closes_the_client() {
+    let srv = TestServer::start(&["--client-output-buffer-limit", "normal 100000 0 0"]);
+    let mut con = srv.client();
+    let big = "x".repeat(60_000);
+    let _: () = redis::cmd("RPUSH").arg("l").arg(&big).arg(&big).query(&mut con).unwrap();
+    let small: Vec<String> = redis::cmd("LRANGE").arg("l").arg(0).arg(0).query(&mut con).unwrap();
+    assert_eq!(small.len(), 1, "a reply under the limit is served");
+    let r: redis::RedisResult<Vec<String>> = redis::cmd("LRANGE").arg("l").arg(0).arg(-1).query(&mut con);
+    assert!(r.is_err(), "the connection is closed rather than sent 120 KB");
+    let mut other = srv.client();
+    let n: i64 = redis::cmd("LLEN").arg("l").query(&mut other).unwrap();
+    assert_eq!(n, 2, "other clients and the data are unaffected");
+}
