@@ -30,7 +30,8 @@ trap 'rm -rf "$STAGE"' EXIT
 # wasm-opt shrinks the module by about a tenth. Old binaryen (Debian's 108)
 # exports the wrong table after optimising wasm-bindgen's externref table, and
 # the page fails to start, so only a recent one is used.
-WASM_OPT_VERSION=$(wasm-opt --version 2>/dev/null | sed -n 's/.*version \([0-9]*\).*/\1/p')
+# (With pipefail, a missing wasm-opt must not end the script.)
+WASM_OPT_VERSION=$({ wasm-opt --version 2>/dev/null || true; } | sed -n 's/.*version \([0-9]*\).*/\1/p')
 if [ -n "$WASM_OPT_VERSION" ] && [ "$WASM_OPT_VERSION" -ge 116 ]; then
   wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types "$STAGE/slotkv_web_bg.wasm" -o "$STAGE/slotkv_web_bg.opt.wasm"

@@ -154,6 +154,16 @@ pub trait Host {
     fn rewrite_aof(&mut self) -> Result<(), CmdError> {
         Err(CmdError::msg("ERR The append only file is off here (appendonly no)"))
     }
+    /// Writes a snapshot now and waits for it (SAVE).
+    fn save(&mut self) -> Result<(), CmdError> {
+        Err(CmdError::msg("ERR snapshots need a server with a disk"))
+    }
+    /// Starts a snapshot in the background (BGSAVE); with `schedule`, one
+    /// already running is no error: another follows it. The reply text.
+    fn bgsave(&mut self, schedule: bool) -> Result<&'static str, CmdError> {
+        let _ = schedule;
+        Err(CmdError::msg("ERR snapshots need a server with a disk"))
+    }
     /// Unix time in microseconds (TIME).
     fn now_micros(&self) -> u64;
     /// Adds (or removes) the calling client to the subscribers of `channel`.

@@ -37,6 +37,7 @@ pub mod rng;
 pub mod scripting;
 pub mod slot;
 pub mod slowlog;
+pub mod snapshot;
 pub mod types;
 
 pub use bytestring::ByteString;

@@ -19,8 +19,10 @@ enum Kind {
     Enum(&'static [&'static str]),
     /// Any string (may be empty).
     Str,
-    /// Words separated by spaces (`bind`, `save`).
+    /// Words separated by spaces (`bind`).
     Words,
+    /// `save`: `seconds changes` pairs, or empty for no snapshots.
+    SaveRules,
     /// `client-output-buffer-limit`: `class hard soft seconds` groups; the
     /// classes given replace theirs, the others keep their values.
     OutputLimits,
@@ -53,12 +55,13 @@ const DIRECTIVES: &[Directive] = &[
     d("logfile", Kind::Str, "", false),
     d("dir", Kind::Str, ".", false),
     d("dbfilename", Kind::Str, "dump.rdb", true),
-    d("save", Kind::Words, "", true),
+    d("save", Kind::SaveRules, "", true),
     d("appendonly", Kind::Bool, "no", false),
     d("appendfilename", Kind::Str, "appendonly.aof", false),
     d("appenddirname", Kind::Str, "appendonlydir", false),
     d("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec", true),
     d("aof-load-truncated", Kind::Bool, "yes", true),
+    d("aof-use-rdb-preamble", Kind::Bool, "yes", true),
     d("auto-aof-rewrite-percentage", Kind::Int(0, i32::MAX as i64), "100", true),
     d("auto-aof-rewrite-min-size", Kind::Memory, "67108864", true),
     d("protected-mode", Kind::Bool, "yes", true),
@@ -182,6 +185,10 @@ fn normalise(d: &Directive, value: &str, current: &str) -> std::result::Result<S
         }
         Kind::Str => Ok(value.to_string()),
         Kind::Words => Ok(value.split_whitespace().collect::<Vec<_>>().join(" ")),
+        Kind::SaveRules => match crate::persistence::snapshot::parse_rules(value) {
+            Some(rules) => Ok(rules.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" ")),
+            None => Err("Invalid save parameters".into()),
+        },
         Kind::OutputLimits => merge_output_limits(current, value),
     }
 }

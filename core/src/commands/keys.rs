@@ -371,8 +371,7 @@ fn dump(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     let (db, now, key) = (ctx.db(), ctx.now, args.get(1));
     let (ks, slot) = ctx.data.locate(key)?;
     match ks.get(db, slot, key, now).map(crate::rdb::dump) {
-        Some(Some(p)) => ctx.out.bulk(&p),
-        Some(None) => return Err(CmdError::msg("ERR DUMP of stream keys is not supported by slotkv")),
+        Some(p) => ctx.out.bulk(&p),
         None => ctx.out.null(),
     }
     Ok(())

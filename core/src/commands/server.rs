@@ -1,5 +1,5 @@
 //! Server commands: INFO, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, CONFIG,
-//! LASTSAVE, SHUTDOWN.
+//! SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF, SHUTDOWN.
 
 use super::spec::{flags::*, CommandSpec, Group};
 use super::util::{int_arg, is_kw};
@@ -72,10 +72,32 @@ pub(crate) const SPECS: &[CommandSpec] = &[
         ..srv(
             "bgrewriteaof",
             1,
-            ADMIN | NOSCRIPT,
+            ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
             "Asynchronously rewrites the append-only file to disk.",
             "1.0.0",
             bgrewriteaof,
+        )
+    },
+    CommandSpec {
+        acl: &["@admin", "@slow", "@dangerous"],
+        ..srv(
+            "save",
+            1,
+            ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+            "Synchronously saves the database(s) to disk.",
+            "1.0.0",
+            save,
+        )
+    },
+    CommandSpec {
+        acl: &["@admin", "@slow", "@dangerous"],
+        ..srv(
+            "bgsave",
+            -1,
+            ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+            "Asynchronously saves the database(s) to disk.",
+            "1.0.0",
+            bgsave,
         )
     },
     srv(
@@ -296,6 +318,25 @@ fn time(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
 fn bgrewriteaof(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.host.rewrite_aof()?;
     ctx.out.simple(b"Background append only file rewriting started");
+    Ok(())
+}
+
+fn save(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
+    ctx.host.save()?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `BGSAVE [SCHEDULE]`
+fn bgsave(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let schedule = match args.len() {
+        1 => false,
+        2 if is_kw(args.get(1), "schedule") => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    let reply = ctx.host.bgsave(schedule)?;
+    ctx.out.simple(reply.as_bytes());
     Ok(())
 }
 

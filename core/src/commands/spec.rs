@@ -54,6 +54,8 @@ pub mod flags {
     pub const BLOCKING: u32 = 1 << 19;
     /// May run without any key (EVAL with no keys).
     pub const NO_MANDATORY_KEYS: u32 = 1 << 20;
+    /// Refused while a replica loads its data in the background.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 21;
 
     /// (flag, name in COMMAND INFO), in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -73,6 +75,7 @@ pub mod flags {
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];

@@ -1436,7 +1436,8 @@ fn xinfo_stream(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     let out = &mut *ctx.out;
     let s = stream_ref_inner(&mut ctx.data, ctx.client.db, ctx.now, args.get(2))?.ok_or(CmdError::NoSuchKey)?;
-    out.map(10);
+    // Seven fields, then groups, first-entry and last-entry; or entries and groups (FULL).
+    out.map(if full.is_some() { 9 } else { 10 });
     out.bulk(b"length");
     out.int(s.length as i64);
     // slotkv's nodes stand in for Redis's radix tree: one key per node.

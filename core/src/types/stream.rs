@@ -113,6 +113,22 @@ impl Node {
     }
 }
 
+/// One node as the RDB format stores it: the master entry's id and fields,
+/// and every entry in it, deleted ones included.
+pub(crate) struct NodeView<'a> {
+    pub master_id: StreamId,
+    pub master_fields: &'a [Vec<u8>],
+    pub entries: &'a [Entry],
+    pub live: usize,
+}
+
+impl Entry {
+    /// True for an entry XDEL marked deleted (still in its node).
+    pub(crate) fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+}
+
 /// An entry delivered to a group and not yet acknowledged.
 #[derive(Clone, Debug)]
 pub struct Pending {
@@ -208,6 +224,16 @@ impl StreamValue {
         self.length += 1;
         self.entries_added += 1;
         self.last_id = id;
+    }
+
+    /// The nodes, in id order.
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = NodeView<'_>> {
+        self.nodes.iter().map(|n| NodeView {
+            master_id: n.master_id,
+            master_fields: &n.master_fields,
+            entries: &n.entries,
+            live: n.live,
+        })
     }
 
     /// Number of nodes (Redis's radix tree keys).

@@ -85,8 +85,8 @@ impl AofPaths {
     fn manifest(&self) -> PathBuf {
         self.dir.join(format!("{}.manifest", self.name))
     }
-    fn base(&self, seq: u64) -> String {
-        format!("{}.{seq}.base.aof", self.name)
+    fn base(&self, seq: u64, rdb: bool) -> String {
+        format!("{}.{seq}.base.{}", self.name, if rdb { "rdb" } else { "aof" })
     }
     fn incr(&self, seq: u64) -> String {
         format!("{}.{seq}.incr.aof", self.name)
@@ -202,7 +202,7 @@ impl Aof {
             manifest.base.as_ref().and_then(|(f, _)| fs::metadata(paths.dir.join(f)).ok()).map_or(0, |m| m.len());
         if manifest.base.is_none() && manifest.incrs.is_empty() {
             // A new file: an empty base, as Redis starts one.
-            let base = paths.base(1);
+            let base = paths.base(1, false);
             write_durably(&paths.dir, &base, b"")?;
             manifest.base = Some((base, 1));
         }
@@ -426,7 +426,7 @@ impl Aof {
         // 1. Hold every shard: nothing is appended while the file switches
         //    and the data is copied, so the copy and the new increment meet
         //    exactly.
-        let (snapshot, libraries, old, pause) = {
+        let (copy, old, pause) = {
             let guards = shared.shards.lock_all();
             let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
             drop(cur);
@@ -449,33 +449,28 @@ impl Aof {
             cur.incr_size = 0;
             // The new file starts with no database selected.
             self.pending.lock().unwrap_or_else(|e| e.into_inner()).db = None;
-            let databases = guards.first().map_or(0, |g| g.databases());
-            let snapshot: Vec<(usize, Vec<slotkv_core::keyspace::SlotDict>)> = (0..databases)
-                .map(|db| {
-                    (db, guards.iter().flat_map(|g| g.db_slots(db).iter().filter(|d| !d.is_empty()).cloned()).collect())
-                })
-                .filter(|(_, slots): &(usize, Vec<_>)| !slots.is_empty())
-                .collect();
-            let libraries: Vec<Arc<[u8]>> = shared
-                .functions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .libraries()
-                .map(|l| l.code.clone())
-                .collect();
-            (snapshot, libraries, old, started.elapsed())
+            let copy = super::copy_dataset(&guards, shared);
+            (copy, old, started.elapsed())
         };
         // 2. The base, from the copy, while clients write to the new increment.
+        let preamble = shared.config.read().unwrap_or_else(|e| e.into_inner()).get_bool("aof-use-rdb-preamble");
         let mut text = Vec::new();
-        for code in &libraries {
-            slotkv_core::effects::encode_command(&mut text, &[b"FUNCTION".as_slice(), b"LOAD", code]);
+        if preamble {
+            super::snapshot::encode(&copy, now, |chunk| {
+                text.extend_from_slice(chunk);
+                Ok(())
+            })?;
+        } else {
+            for code in &copy.libraries {
+                slotkv_core::effects::encode_command(&mut text, &[b"FUNCTION".as_slice(), b"LOAD", code]);
+            }
+            for (db, slots) in &copy.dbs {
+                slotkv_core::effects::rewrite_db(&mut text, *db, slots, now);
+            }
         }
-        for (db, slots) in &snapshot {
-            slotkv_core::effects::rewrite_db(&mut text, *db, slots, now);
-        }
-        drop(snapshot);
+        drop(copy);
         let base_seq = old.base.as_ref().map_or(1, |b| b.1 + 1);
-        let base_name = self.paths.base(base_seq);
+        let base_name = self.paths.base(base_seq, preamble);
         write_durably(&self.paths.dir, &base_name, &text)?;
         // 3. The manifest names the new base and the increments since.
         let obsolete = {
@@ -517,11 +512,49 @@ fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Replays `files` (base first) into the server's shards. The last file may
-/// end in an incomplete command or transaction, which is cut off with a
-/// warning when `truncated_ok`; any other damage is an error naming the file
-/// and offset.
+/// Replays `files` (base first) into the server's shards. A base in RDB form
+/// (`aof-use-rdb-preamble`) loads as a snapshot. The last file may end in an
+/// incomplete command or transaction, which is cut off with a warning when
+/// `truncated_ok`; any other damage is an error naming the file and offset.
 pub fn load(shared: &Arc<Shared>, files: &[PathBuf], truncated_ok: bool) -> Result<u64> {
+    let mut commands = 0u64;
+    for (i, path) in files.iter().enumerate() {
+        let last = i + 1 == files.len();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let bytes = fs::read(path).with_context(|| format!("reading the append only file {name}"))?;
+        if bytes.starts_with(b"REDIS") {
+            commands += super::snapshot::load_bytes(shared, &bytes)
+                .with_context(|| format!("loading the RDB preamble of the append only file {name}"))?;
+            continue;
+        }
+        let truncated_ok = last && truncated_ok;
+        let (n, keep) =
+            with_loader(shared, |host, client| load_resp(shared, host, client, &name, &bytes, truncated_ok))?;
+        commands += n;
+        if keep < bytes.len() {
+            warn!("!!! Warning: short read while loading the AOF file {name}!!!");
+            warn!("!!! Truncating the AOF {name} at offset {keep} !!!");
+            let f =
+                OpenOptions::new().write(true).open(path).with_context(|| format!("opening {name} to truncate it"))?;
+            f.set_len(keep as u64).with_context(|| format!("truncating {name}"))?;
+            f.sync_all().ok();
+            warn!("AOF loaded anyway because aof-load-truncated is enabled");
+        }
+    }
+    Ok(commands)
+}
+
+/// Runs whole RESP commands (`bytes`, from `what`) as the loader does.
+pub fn replay(shared: &Arc<Shared>, what: &str, bytes: &[u8]) -> Result<u64> {
+    with_loader(shared, |host, client| load_resp(shared, host, client, what, bytes, false)).map(|(n, _)| n)
+}
+
+/// Runs `f` with a client and host for loading, the shards in loading mode
+/// (no expiry while the data comes in).
+fn with_loader<T>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&mut ServerHost<'_>, &mut ClientState) -> Result<T>,
+) -> Result<T> {
     let (mailbox, _rx) = tokio::sync::mpsc::unbounded_channel();
     let nowhere: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
     let info = Arc::new(ClientInfo::new(0, nowhere, nowhere, mailbox));
@@ -529,28 +562,23 @@ pub fn load(shared: &Arc<Shared>, files: &[PathBuf], truncated_ok: bool) -> Resu
     let requirepass = None;
     let mut host = ServerHost { shared, me: &info, rng: &mut rng, requirepass: &requirepass };
     let mut client = ClientState::new(0, false);
-    let mut commands = 0u64;
     shared.shards.set_loading(true);
-    let result = (|| {
-        for (i, path) in files.iter().enumerate() {
-            let last = i + 1 == files.len();
-            commands += load_file(shared, &mut host, &mut client, path, last && truncated_ok)?;
-        }
-        Ok(commands)
-    })();
+    let result = f(&mut host, &mut client);
     shared.shards.set_loading(false);
     result
 }
 
-fn load_file(
+/// Runs the commands in `bytes`; the number run and the length of the whole
+/// commands (and transactions) read, which is less than the input only when
+/// `truncated_ok` let a cut-off tail go.
+fn load_resp(
     shared: &Arc<Shared>,
     host: &mut ServerHost<'_>,
     client: &mut ClientState,
-    path: &Path,
+    name: &str,
+    bytes: &[u8],
     truncated_ok: bool,
-) -> Result<u64> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let bytes = fs::read(path).with_context(|| format!("reading the append only file {name}"))?;
+) -> Result<(u64, usize)> {
     let limits =
         RequestLimits { max_bulk_len: usize::MAX / 2, max_multibulk_len: usize::MAX / 2, ..Default::default() };
     let mut parser = RequestParser::new(limits);
@@ -615,15 +643,7 @@ fn load_file(
         client.multi = None;
         keep = m;
     }
-    if keep < bytes.len() {
-        warn!("!!! Warning: short read while loading the AOF file {name}!!!");
-        warn!("!!! Truncating the AOF {name} at offset {keep} !!!");
-        let f = OpenOptions::new().write(true).open(path).with_context(|| format!("opening {name} to truncate it"))?;
-        f.set_len(keep as u64).with_context(|| format!("truncating {name}"))?;
-        f.sync_all().ok();
-        warn!("AOF loaded anyway because aof-load-truncated is enabled");
-    }
-    Ok(commands)
+    Ok((commands, keep))
 }
 
 #[cfg(test)]

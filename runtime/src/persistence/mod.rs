@@ -2,5 +2,34 @@
 //!
 //! - [`aof`]: the append-only file (Redis 7's multi-part layout), its
 //!   rewriting and its loading at start
+//! - [`snapshot`]: RDB snapshots (SAVE, BGSAVE, `save` rules), loaded at
+//!   start when the append-only file is off
 
 pub mod aof;
+pub mod snapshot;
+
+use crate::server::shards::ShardGuard;
+use crate::server::Shared;
+use slotkv_core::keyspace::SlotDict;
+use std::sync::Arc;
+
+/// A copy of the whole dataset at one moment: every non-empty slot of every
+/// database, and the function libraries' sources.
+pub struct DatasetCopy {
+    /// (database, its non-empty slots).
+    pub dbs: Vec<(usize, Vec<SlotDict>)>,
+    /// Function library sources.
+    pub libraries: Vec<Arc<[u8]>>,
+}
+
+/// Copies the dataset; `guards` hold every shard, so the copy is one moment.
+pub fn copy_dataset(guards: &[ShardGuard<'_>], shared: &Shared) -> DatasetCopy {
+    let databases = guards.first().map_or(0, |g| g.databases());
+    let dbs = (0..databases)
+        .map(|db| (db, guards.iter().flat_map(|g| g.db_slots(db).iter().filter(|d| !d.is_empty()).cloned()).collect()))
+        .filter(|(_, slots): &(usize, Vec<_>)| !slots.is_empty())
+        .collect();
+    let libraries =
+        shared.functions.lock().unwrap_or_else(|e| e.into_inner()).libraries().map(|l| l.code.clone()).collect();
+    DatasetCopy { dbs, libraries }
+}

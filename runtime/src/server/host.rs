@@ -296,9 +296,11 @@ impl Host for ServerHost<'_> {
                 let aof = s.shards.log();
                 let _ = write!(
                     o,
-                    "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_last_save_time:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_last_bgrewrite_status:{}\r\n",
-                    s.stats.dirty.get(),
+                    "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_last_bgrewrite_status:{}\r\n",
+                    s.snapshots.changes_since_save(s.stats.dirty.get()),
+                    u8::from(s.snapshots.in_progress()),
                     s.lastsave.load(Ordering::Relaxed),
+                    if s.snapshots.last_failed() { "err" } else { "ok" },
                     u8::from(aof.is_some()),
                     u8::from(aof.is_some_and(|a| a.rewriting())),
                     if aof.is_some_and(|a| a.last_rewrite_failed()) { "err" } else { "ok" },
@@ -470,10 +472,32 @@ impl Host for ServerHost<'_> {
         aof.rewrite(shared).map_err(CmdError::msg)
     }
 
+    fn save(&mut self) -> Result<(), CmdError> {
+        crate::persistence::snapshot::save(self.shared).map_err(CmdError::msg)
+    }
+
+    fn bgsave(&mut self, schedule: bool) -> Result<&'static str, CmdError> {
+        crate::persistence::snapshot::bgsave(self.shared, schedule).map_err(CmdError::msg)
+    }
+
     fn shutdown(&mut self, save: Option<bool>) -> Result<(), CmdError> {
-        if save == Some(true) {
-            return Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
+        use crate::server::{EXIT_NOSAVE, EXIT_SAVE, EXIT_SAVE_BY_RULES};
+        let mode = match save {
+            Some(true) => EXIT_SAVE,
+            Some(false) => EXIT_NOSAVE,
+            None => EXIT_SAVE_BY_RULES,
+        };
+        let saves = mode == EXIT_SAVE
+            || (mode == EXIT_SAVE_BY_RULES && !crate::persistence::snapshot::rules(self.shared).is_empty());
+        // The save itself runs once every connection is closed; a directory
+        // that takes no file fails the command now, as Redis's failed save does.
+        if saves {
+            if let Err(e) = crate::persistence::snapshot::check_writable(self.shared) {
+                tracing::warn!("Error trying to save the DB, can't exit: {e:#}");
+                return Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
+            }
         }
+        self.shared.save_on_exit.store(mode, Ordering::Relaxed);
         tracing::warn!("User requested shutdown...");
         self.shared.request_shutdown();
         Ok(())

@@ -174,6 +174,11 @@ pub struct Shared {
     pub started_ms: u64,
     /// Unix seconds of the last save.
     pub lastsave: AtomicI64,
+    /// Snapshot state (SAVE, BGSAVE, `save` rules).
+    pub snapshots: crate::persistence::snapshot::Snapshots,
+    /// Whether shutting down saves a snapshot: [`EXIT_SAVE_BY_RULES`],
+    /// [`EXIT_NOSAVE`] or [`EXIT_SAVE`].
+    pub save_on_exit: std::sync::atomic::AtomicU8,
     /// Port actually bound.
     pub port: u16,
     /// Script bodies by SHA1.
@@ -221,6 +226,13 @@ impl Shared {
         self.shutdown.subscribe()
     }
 }
+
+/// Shutdown saves a snapshot if `save` rules are set (signals, SHUTDOWN).
+pub const EXIT_SAVE_BY_RULES: u8 = 0;
+/// Shutdown saves nothing (SHUTDOWN NOSAVE).
+pub const EXIT_NOSAVE: u8 = 1;
+/// Shutdown saves a snapshot (SHUTDOWN SAVE).
+pub const EXIT_SAVE: u8 = 2;
 
 /// A bound, not yet running server.
 pub struct Server {
@@ -283,6 +295,8 @@ impl Server {
             slowlog: Default::default(),
             modules,
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
+            snapshots: Default::default(),
+            save_on_exit: Default::default(),
             port: bound_port,
             shutdown: tx,
         });
@@ -290,7 +304,7 @@ impl Server {
             let cfg = shared.config.read().unwrap_or_else(|p| p.into_inner());
             shared.memory.apply(&cfg, &shared.shards);
         }
-        open_aof(&shared)?;
+        open_data(&shared)?;
         Ok(Server { listeners, http, shared })
     }
 
@@ -321,6 +335,7 @@ impl Server {
             tasks.spawn(accept_loop(l, shared.clone()));
         }
         tasks.spawn(expire_loop(shared.clone()));
+        tasks.spawn(crate::persistence::snapshot::rules_loop(shared.clone()));
         let mut sig = shared.shutdown_signal();
         let _ = sig.wait_for(|v| *v).await;
         info!("shutting down");
@@ -340,9 +355,32 @@ impl Server {
             aof.flush();
             info!("Append only file synced");
         }
+        let save = match shared.save_on_exit.load(Ordering::Relaxed) {
+            EXIT_SAVE => true,
+            EXIT_NOSAVE => false,
+            _ => !crate::persistence::snapshot::rules(&shared).is_empty(),
+        };
+        if save {
+            crate::persistence::snapshot::save_at_exit(&shared);
+        }
         info!("bye");
         Ok(())
     }
+}
+
+/// Loads the data at start: the append-only file when it is on (as Redis),
+/// the snapshot otherwise.
+fn open_data(shared: &Arc<Shared>) -> Result<()> {
+    let aof_on = shared.config.read().unwrap_or_else(|p| p.into_inner()).get_bool("appendonly");
+    if aof_on {
+        return open_aof(shared);
+    }
+    let path = crate::persistence::snapshot::snapshot_path(shared);
+    let started = std::time::Instant::now();
+    if let Some(keys) = crate::persistence::snapshot::load(shared, &path)? {
+        info!("DB loaded from disk: {:.3} seconds, {keys} keys", started.elapsed().as_secs_f64());
+    }
+    Ok(())
 }
 
 /// With `appendonly yes`: loads the append-only file (creating it when

@@ -82,6 +82,11 @@ pub struct RunOutcome {
 }
 
 impl Shards {
+    /// Number of logical databases.
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
     /// `n` shards over the 16384 slots, with `databases` logical databases.
     pub fn new(n: usize, databases: usize, seed: u64) -> Self {
         let n = n.clamp(1, SLOTS);

@@ -15,4 +15,5 @@ mod protocol;
 mod pubsub;
 mod scripting;
 mod slowlog;
+mod snapshot;
 mod streams;

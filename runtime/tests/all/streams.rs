@@ -167,3 +167,19 @@ fn destroying_the_group_ends_a_blocked_xreadgroup() {
     let err = r.join().unwrap().unwrap_err();
     assert_eq!(err.code(), Some("NOGROUP"), "{err}");
 }
+
+#[test]
+fn xinfo_stream_full_is_a_whole_reply() {
+    // Regression: the reply once announced ten fields and sent nine, so a
+    // client waited forever for the tenth.
+    let srv = TestServer::start(&[]);
+    let mut c = srv.client();
+    let _: String = redis::cmd("XADD").arg("s").arg("1-1").arg("f").arg("v").query(&mut c).unwrap();
+    let full: Vec<Value> = redis::cmd("XINFO").arg("STREAM").arg("s").arg("FULL").query(&mut c).unwrap();
+    assert_eq!(full.len(), 18);
+    assert_eq!(full[16], bulk("groups"));
+    let brief: Vec<Value> = redis::cmd("XINFO").arg("STREAM").arg("s").query(&mut c).unwrap();
+    assert_eq!(brief.len(), 20);
+    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
+    assert_eq!(pong, "PONG");
+}

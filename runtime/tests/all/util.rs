@@ -254,3 +254,21 @@ pub fn resp(args: &[&[u8]]) -> Vec<u8> {
     }
     v
 }
+
+/// Runs one of Redis's file checkers (`redis-check-aof`, `redis-check-rdb`)
+/// on `path` and requires `ok_text` in its report; skipped when the tool is
+/// not installed, unless SLOTKV_REQUIRE_REDIS_TOOLS is set (the README's test
+/// command installs it and sets it).
+#[allow(dead_code)]
+pub fn redis_checker_accepts(tool: &str, path: &std::path::Path, ok_text: &str) {
+    match Command::new(tool).arg(path).output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success() && text.contains(ok_text), "{tool}: {text}");
+        }
+        Err(_) if std::env::var_os("SLOTKV_REQUIRE_REDIS_TOOLS").is_none() => {
+            eprintln!("{tool} not installed: skipped");
+        }
+        Err(e) => panic!("{tool}: {e}"),
+    }
+}
