@@ -35,6 +35,8 @@ struct LocalHost {
     log: Vec<(u8, String)>,
     /// Stays empty: the engine has no clock to time commands with.
     slowlog: Arc<Mutex<crate::slowlog::SlowLog>>,
+    /// The users the one client may AUTH as.
+    acl: std::sync::RwLock<crate::acl::Acl>,
 }
 
 /// Default step budget of a script: about a second of work.
@@ -46,8 +48,8 @@ impl Host for LocalHost {
     fn random(&mut self) -> u64 {
         self.rng.next_u64()
     }
-    fn requirepass(&self) -> Option<&[u8]> {
-        None
+    fn acl(&self) -> &std::sync::RwLock<crate::acl::Acl> {
+        &self.acl
     }
     fn client_list(&self, _filter: &ClientFilter) -> String {
         String::from("id=1 addr=local:0 laddr=local:0 fd=0 name= age=0 idle=0 flags=N db=0 cmd=client|list\n")
@@ -179,6 +181,7 @@ impl LocalHost {
             lua: None,
             limits: ScriptLimits { steps: DEFAULT_SCRIPT_STEPS, memory: DEFAULT_SCRIPT_MEMORY },
             log: Vec::new(),
+            acl: Default::default(),
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct ClientState {
     pub name: Option<Vec<u8>>,
     /// Passed AUTH (or no password is required).
     pub authenticated: bool,
+    /// The user it acts as (its permissions); `None` for the server's own
+    /// clients (loading, the embedded engine), which may do anything.
+    pub user: Option<std::sync::Arc<crate::acl::AclUser>>,
     /// Close the connection once the pending replies are written (QUIT, CLIENT KILL).
     pub close_after_reply: bool,
     /// Library name and version (CLIENT SETINFO).
@@ -89,6 +92,7 @@ impl ClientState {
             resp3: false,
             name: None,
             authenticated: !auth_required,
+            user: None,
             close_after_reply: false,
             lib: Default::default(),
             current: None,
@@ -126,8 +130,8 @@ pub struct ClientFilter {
 pub trait Host {
     /// Fresh random bits.
     fn random(&mut self) -> u64;
-    /// The password clients must give, if any (`requirepass`).
-    fn requirepass(&self) -> Option<&[u8]>;
+    /// The users (AUTH, ACL).
+    fn acl(&self) -> &std::sync::RwLock<crate::acl::Acl>;
     /// CLIENT LIST lines for the clients matching `filter`.
     fn client_list(&self, filter: &ClientFilter) -> String;
     /// Ends the wait of blocked client `id`, as a timeout or with an error;
@@ -451,6 +455,9 @@ pub fn admit(
     }
     let refusal = if !client.authenticated && !top.has(flags::NO_AUTH) {
         Some(CmdError::NoAuth)
+    } else if let Some(denied) = client.user.as_ref().and_then(|u| u.check(cmd, args).err()) {
+        // Refused when queued, as Redis does: the transaction is then aborted.
+        Some(CmdError::owned(denied.reply(cmd)))
     } else if top.has(flags::NO_MULTI) {
         Some(CmdError::msg("ERR Command not allowed inside a transaction"))
     } else {
@@ -566,9 +573,15 @@ type SmallArgv<'a> = smallvec::SmallVec<[&'a [u8]; 8]>;
 pub fn execute_untimed(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
     let spec = cmd.spec;
     let top = cmd.parent.unwrap_or(spec);
-    if !ctx.client.authenticated && !top.has(flags::NO_AUTH) {
-        ctx.out.error(&CmdError::NoAuth.text());
-        return;
+    if !top.has(flags::NO_AUTH) {
+        if !ctx.client.authenticated {
+            ctx.out.error(&CmdError::NoAuth.text());
+            return;
+        }
+        if let Some(denied) = ctx.client.user.as_ref().and_then(|u| u.check(cmd, &args).err()) {
+            ctx.out.error(&denied.reply(cmd));
+            return;
+        }
     }
     ctx.out.resp3 = ctx.client.resp3;
     ctx.client.current = Some(cmd);

@@ -19,6 +19,7 @@
 
 #![deny(missing_docs)]
 
+pub mod acl;
 pub mod bytestring;
 pub mod cluster;
 pub mod commands;

@@ -177,7 +177,11 @@ fn reset(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.client.multi_error = false;
     crate::exec::unwatch_all(&mut ctx.data, ctx.client);
     super::pubsub::unsubscribe_all(ctx);
-    ctx.client.authenticated = ctx.host.requirepass().is_none();
+    let default = ctx.host.acl().read().unwrap_or_else(|e| e.into_inner()).default_user().clone();
+    ctx.client.authenticated = default.needs_no_password();
+    if ctx.client.user.is_some() {
+        ctx.client.user = Some(default);
+    }
     ctx.host.client_updated(ctx.client);
     ctx.out.resp3 = false;
     ctx.out.simple(b"RESET");
@@ -188,10 +192,7 @@ fn reset(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
 /// `CLIENT UNBLOCK client-id [TIMEOUT | ERROR]`
 fn client_unblock(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     if args.len() > 4 {
-        return Err(CmdError::owned(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            String::from_utf8_lossy(args.get(1))
-        )));
+        return Err(super::util::unknown_subcommand(args.get(1), "CLIENT"));
     }
     let id = super::util::int_arg(args.get(2))?;
     let error = match args.len() {
@@ -206,14 +207,13 @@ fn client_unblock(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn check_password(ctx: &mut ExecCtx<'_>, user: &[u8], pass: &[u8]) -> CmdResult {
-    let ok = match ctx.host.requirepass() {
-        None => user == b"default",
-        Some(p) => user == b"default" && p == pass,
-    };
-    if !ok {
+    let found = ctx.host.acl().read().unwrap_or_else(|e| e.into_inner()).authenticate(user, pass);
+    let Some(found) = found else {
         return Err(CmdError::msg("WRONGPASS invalid username-password pair or user is disabled."));
-    }
+    };
+    ctx.client.user = Some(found);
     ctx.client.authenticated = true;
+    ctx.host.client_updated(ctx.client);
     Ok(())
 }
 
@@ -224,7 +224,8 @@ fn auth(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     if args.len() == 2 {
-        if ctx.host.requirepass().is_none() {
+        let nopass = ctx.host.acl().read().unwrap_or_else(|e| e.into_inner()).default_user().needs_no_password();
+        if nopass {
             return Err(CmdError::msg("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
         }
         check_password(ctx, b"default", args.get(1))?;

@@ -10,7 +10,7 @@
 //! where Redis digests its memory layout.
 
 use super::spec::{flags::*, CommandSpec, Group};
-use crate::error::{CmdError, CmdResult};
+use crate::error::CmdResult;
 use crate::exec::ExecCtx;
 use crate::resp::request::Args;
 use crate::types::Value;
@@ -166,8 +166,5 @@ fn debug(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         }
         return Ok(());
     }
-    Err(CmdError::owned(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-        String::from_utf8_lossy(sub)
-    )))
+    Err(super::util::unknown_subcommand(sub, "DEBUG"))
 }

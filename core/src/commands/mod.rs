@@ -9,6 +9,7 @@
 pub mod spec;
 mod util;
 
+mod acl;
 mod cluster;
 mod connection;
 mod debug;
@@ -53,6 +54,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     functions::SPECS,
     cluster::SPECS,
     introspection::SPECS,
+    acl::SPECS,
 ];
 
 /// The Redis version whose behaviour the commands follow (HELLO, INFO).

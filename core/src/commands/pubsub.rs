@@ -5,7 +5,7 @@
 //! a RESP3 client gets messages as push frames between its replies.
 
 use super::spec::{flags::*, CommandSpec, Group, KeyPos};
-use crate::error::{CmdError, CmdResult};
+use crate::error::CmdResult;
 use crate::exec::ExecCtx;
 use crate::resp::request::Args;
 use crate::resp::ReplyBuf;
@@ -208,10 +208,7 @@ fn spublish(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 
 fn channels_generic(ctx: &mut ExecCtx<'_>, args: &Args<'_>, kind: ChannelKind) -> CmdResult {
     if args.len() > 3 {
-        return Err(CmdError::owned(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(args.get(1))
-        )));
+        return Err(super::util::unknown_subcommand(args.get(1), "PUBSUB"));
     }
     let pattern = (args.len() == 3).then(|| args.get(2));
     let names = ctx.host.pubsub_channels(kind, pattern);

@@ -458,6 +458,9 @@ fn script_call(
     if top.has(NOSCRIPT) || cmd.spec.has(NOSCRIPT) {
         return err("ERR This Redis command is not allowed from script");
     }
+    if let Some(denied) = ctx.client.user.as_ref().and_then(|u| u.check(cmd, &args).err()) {
+        return err(denied.script_error());
+    }
     let writes = top.has(WRITE) || cmd.spec.has(WRITE);
     if writes && rules.read_only {
         return err("ERR Write commands are not allowed from read-only scripts.");

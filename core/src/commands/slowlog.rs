@@ -60,10 +60,7 @@ pub(crate) const SPECS: &[CommandSpec] = &[CommandSpec {
 
 fn get(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     if args.len() > 3 {
-        return Err(CmdError::owned(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
-            String::from_utf8_lossy(args.get(1))
-        )));
+        return Err(super::util::unknown_subcommand(args.get(1), "SLOWLOG"));
     }
     let count = match args.len() {
         3 => {

@@ -1213,10 +1213,7 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 // ------------------------------------------------------------------ XGROUP
 
 fn subcommand_syntax(args: &Args<'_>, cmd: &str) -> CmdError {
-    CmdError::owned(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {cmd} HELP.",
-        String::from_utf8_lossy(args.get(1))
-    ))
+    super::util::unknown_subcommand(args.get(1), cmd)
 }
 
 /// `ENTRIESREAD n` (and, for CREATE, `MKSTREAM`) after the id.

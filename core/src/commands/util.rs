@@ -286,3 +286,12 @@ impl ExecCtx<'_> {
         self.modify_or_create(key, || Value::Set(Box::new(SetValue::for_member(first))))
     }
 }
+
+/// Redis's reply to a subcommand it does not know or called with the wrong
+/// number of arguments: `sub` as given, `container` as in its HELP (`ACL`).
+pub(crate) fn unknown_subcommand(sub: &[u8], container: &str) -> CmdError {
+    CmdError::owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {container} HELP.",
+        String::from_utf8_lossy(sub)
+    ))
+}

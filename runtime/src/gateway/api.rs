@@ -206,7 +206,7 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "description": "http-token, http-readonly-token or requirepass" },
+                "bearer": { "type": "http", "scheme": "bearer", "description": "http-token, http-readonly-token, requirepass, or username:password of an ACL user" },
                 "token": { "type": "apiKey", "in": "query", "name": "_token" }
             },
             "schemas": schemas(),

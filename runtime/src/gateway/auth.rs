@@ -44,6 +44,16 @@ fn access(gw: &Gateway, peer: SocketAddr, headers: &HeaderMap, uri: &Uri) -> Res
     let c = gw.shared.config.read().unwrap_or_else(|p| p.into_inner());
     let (token, password, read_only) = (c.get("http-token"), c.get("requirepass"), c.get("http-readonly-token"));
     let matches = |secret: &str, t: &str| !secret.is_empty() && same_secret(secret.as_bytes(), t.as_bytes());
+    // `username:password` acts as that ACL user, with its permissions.
+    let as_user = |t: &str| {
+        let (user, pass) = t.split_once(':')?;
+        gw.shared.acl.read().unwrap_or_else(|p| p.into_inner()).authenticate(user.as_bytes(), pass.as_bytes())
+    };
+    if let Some(t) = given.as_deref().filter(|t| !matches(token, t) && !matches(read_only, t)) {
+        if let Some(u) = as_user(t) {
+            return Ok(Access::User(u));
+        }
+    }
     match given {
         // Without any token configured, the gateway serves this machine
         // only, as Redis's protected mode does (whatever token a client

@@ -39,7 +39,7 @@ impl FromRequestParts<Arc<Gateway>> for Caller {
     async fn from_request_parts(parts: &mut Parts, gw: &Arc<Gateway>) -> Result<Self, Refusal> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         // `authorize` records the access of every request it lets through.
-        let access = parts.extensions.get::<Access>().copied();
+        let access = parts.extensions.get::<Access>().cloned();
         match (peer, access) {
             (Some(peer), Some(access)) => Ok(Caller { gw: gw.clone(), peer, access, opts: options(&parts.headers) }),
             _ => Err(unauthorized("ERR unauthorized")),
@@ -50,7 +50,7 @@ impl FromRequestParts<Arc<Gateway>> for Caller {
 impl Caller {
     /// Runs one command; its reply or error is the response.
     async fn one(&self, argv: Argv) -> Response {
-        single(self.gw.run(self.peer, self.access, self.opts, &[argv]).await)
+        single(self.gw.run(self.peer, &self.access, self.opts, &[argv]).await)
     }
 
     /// Runs `verb target numkeys keys... args...` (EVAL, EVALSHA, FCALL) with
@@ -93,13 +93,13 @@ fn command_list(body: Body) -> Result<Vec<Argv>, Refusal> {
 /// `POST /pipeline`: commands in order, each with its own result.
 pub(super) async fn pipeline(c: Caller, body: Body) -> Result<Response, Refusal> {
     let cmds = command_list(body)?;
-    Ok(many(c.gw.run(c.peer, c.access, c.opts, &cmds).await))
+    Ok(many(c.gw.run(c.peer, &c.access, c.opts, &cmds).await))
 }
 
 /// `POST /multi-exec`: commands as one transaction.
 pub(super) async fn multi_exec(c: Caller, body: Body) -> Result<Response, Refusal> {
     let cmds = command_list(body)?;
-    Ok(match c.gw.transaction(c.peer, c.access, c.opts, &cmds).await {
+    Ok(match c.gw.transaction(c.peer, &c.access, c.opts, &cmds).await {
         Ok(ran) => many(ran),
         Err(e) => error(status_of(&e), e),
     })
@@ -227,7 +227,7 @@ pub(super) async fn openapi() -> Response {
 /// as it is).
 async fn subscribe(c: Caller, command: &[u8], target: String) -> Response {
     let gw = c.gw;
-    let mut client = HttpClient::new(&gw.shared, c.peer, gw.local, false);
+    let mut client = HttpClient::new(&gw.shared, c.peer, gw.local, false, c.access.user());
     let mut out = ReplyBuf::new(false);
     client.run(&argv_of(vec![command.to_vec(), target.clone().into_bytes()]), &mut out).await;
     if let Some(Outcome::Error(e)) = ReplyReader::new(&out.buf, Encoding::default()).next_outcome() {

@@ -45,12 +45,24 @@ pub struct Gateway {
 }
 
 /// What a request's token lets it do.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Debug)]
 pub enum Access {
     /// Every command.
     Full,
     /// Commands that neither write nor administer (`http-readonly-token`).
     ReadOnly,
+    /// What an ACL user may do (a `username:password` token).
+    User(Arc<slotkv_core::acl::AclUser>),
+}
+
+impl Access {
+    /// The ACL user the request acts as, if its token named one.
+    pub fn user(&self) -> Option<Arc<slotkv_core::acl::AclUser>> {
+        match self {
+            Access::User(u) => Some(u.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// Binds the gateway's listeners: `http-port` on every `bind` address; none
@@ -211,12 +223,12 @@ struct Ran {
 
 impl Gateway {
     /// Runs `commands` one after another on one client, as a pipeline does.
-    async fn run(&self, peer: SocketAddr, access: Access, opts: Options, commands: &[Argv]) -> Ran {
-        let mut client = HttpClient::new(&self.shared, peer, self.local, opts.resp3);
+    async fn run(&self, peer: SocketAddr, access: &Access, opts: Options, commands: &[Argv]) -> Ran {
+        let mut client = HttpClient::new(&self.shared, peer, self.local, opts.resp3, access.user());
         let mut ran = Ran { outcomes: Vec::with_capacity(commands.len()), lossy: false };
         let mut out = ReplyBuf::new(opts.resp3);
         for argv in commands {
-            if access == Access::ReadOnly {
+            if matches!(access, Access::ReadOnly) {
                 if let Some(e) = auth::refused_read_only(argv) {
                     self.metrics.command(argv, true);
                     ran.outcomes.push(Outcome::Error(e));
@@ -239,16 +251,16 @@ impl Gateway {
     async fn transaction(
         &self,
         peer: SocketAddr,
-        access: Access,
+        access: &Access,
         opts: Options,
         commands: &[Argv],
     ) -> Result<Ran, String> {
-        if access == Access::ReadOnly {
+        if matches!(access, Access::ReadOnly) {
             if let Some(e) = commands.iter().find_map(auth::refused_read_only) {
                 return Err(e);
             }
         }
-        let mut client = HttpClient::new(&self.shared, peer, self.local, opts.resp3);
+        let mut client = HttpClient::new(&self.shared, peer, self.local, opts.resp3, access.user());
         let mut out = ReplyBuf::new(opts.resp3);
         client.run(&Argv::from_args([&b"MULTI"[..]]), &mut out).await;
         let mut queue_error = None;

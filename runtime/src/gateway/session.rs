@@ -26,7 +26,14 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// Registers a client for a request from `peer` to `local`.
-    pub fn new(shared: &Arc<Shared>, peer: SocketAddr, local: SocketAddr, resp3: bool) -> Self {
+    /// `user`: the ACL user its token named (none: the token allows everything).
+    pub fn new(
+        shared: &Arc<Shared>,
+        peer: SocketAddr,
+        local: SocketAddr,
+        resp3: bool,
+        user: Option<Arc<slotkv_core::acl::AclUser>>,
+    ) -> Self {
         let id = shared.next_client_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (mailbox, messages) = tokio::sync::mpsc::unbounded_channel();
         let info = Arc::new(ClientInfo::new(id, peer, local, mailbox));
@@ -37,6 +44,7 @@ impl HttpClient {
         // The token authenticated the request: no AUTH is asked of it.
         let mut state = ClientState::new(id, false);
         state.resp3 = resp3;
+        state.user = user;
         info.resp3.store(resp3, std::sync::atomic::Ordering::Relaxed);
         HttpClient { shared: shared.clone(), info, state, messages, rng: Rng::new(now_ms() ^ id.rotate_left(32)) }
     }
@@ -46,8 +54,7 @@ impl HttpClient {
     pub async fn run(&mut self, argv: &Argv, out: &mut ReplyBuf) {
         let args = argv.bind(&[]);
         let shared = &self.shared;
-        let requirepass = None;
-        let mut host = ServerHost { shared, me: &self.info, rng: &mut self.rng, requirepass: &requirepass };
+        let mut host = ServerHost { shared, me: &self.info, rng: &mut self.rng };
         let now = now_ms();
         let done = execute(shared, &self.info, &mut self.state, &mut host, args, now, out).await;
         if let Some(aof) = shared.shards.log() {

@@ -559,8 +559,7 @@ fn with_loader<T>(
     let nowhere: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
     let info = Arc::new(ClientInfo::new(0, nowhere, nowhere, mailbox));
     let mut rng = slotkv_core::rng::Rng::new(1);
-    let requirepass = None;
-    let mut host = ServerHost { shared, me: &info, rng: &mut rng, requirepass: &requirepass };
+    let mut host = ServerHost { shared, me: &info, rng: &mut rng };
     let mut client = ClientState::new(0, false);
     shared.shards.set_loading(true);
     let result = f(&mut host, &mut client);

@@ -87,7 +87,7 @@ const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mod
 /// the loopback interface are served, so a server bound to a public address
 /// by mistake is not open to the network.
 fn refused_by_protected_mode(shared: &Shared, peer: SocketAddr) -> bool {
-    if peer.ip().is_loopback() || shared.hot.auth_required.load(Ordering::Relaxed) {
+    if peer.ip().is_loopback() || !shared.default_user().needs_no_password() {
         return false;
     }
     // An IPv4 client on a dual-stack socket arrives as ::ffff:127.0.0.1.
@@ -105,7 +105,9 @@ async fn run(
     info: &Arc<ClientInfo>,
     messages: Mailbox,
 ) -> std::io::Result<()> {
-    let mut client = ClientState::new(info.id, shared.hot.auth_required.load(Ordering::Relaxed));
+    let user = shared.default_user();
+    let mut client = ClientState::new(info.id, !user.needs_no_password());
+    client.user = Some(user);
     let result = serve_requests(stream, shared, info, &mut client, messages).await;
     // Leave every line this client waits in, forget its WATCHed keys and its
     // subscriptions, however the connection ended.
@@ -165,12 +167,7 @@ async fn serve_requests(
         shared.stats.net_in.add(info.id, n as u64);
         parser.set_limits(limits(shared));
 
-        let requirepass = if shared.hot.auth_required.load(Ordering::Relaxed) {
-            shared.config.read().ok().map(|c| c.get("requirepass").as_bytes().to_vec()).filter(|p| !p.is_empty())
-        } else {
-            None
-        };
-        let mut host = ServerHost { shared, me: info, rng: &mut rng, requirepass: &requirepass };
+        let mut host = ServerHost { shared, me: info, rng: &mut rng };
         let now = now_ms();
         let (mut consumed, mut commands, mut dirty) = (0usize, 0u64, 0u64);
         let mut last_cmd = None;
@@ -290,9 +287,12 @@ pub(crate) async fn execute(
     };
     done.dirty = outcome.dirty;
     if outcome.offload {
+        info.script_resumed.store(true, Ordering::SeqCst);
         let argv = Argv::from_args(args.iter());
-        let job = Job::new(shared.clone(), info.clone(), client.clone(), argv, host.requirepass.clone(), now);
-        match shared.script_pool.run(job).await {
+        let job = Job::new(shared.clone(), info.clone(), client.clone(), argv, now);
+        let finished = shared.script_pool.run(job).await;
+        info.script_resumed.store(false, Ordering::SeqCst);
+        match finished {
             Some(finished) => {
                 *client = finished.client;
                 out.buf.extend_from_slice(&finished.out);

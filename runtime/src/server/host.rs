@@ -56,6 +56,9 @@ pub struct ClientInfo {
     pub subs: [AtomicUsize; 3],
     /// SCRIPT KILL's epoch when this client's running script started.
     pub script_epoch: AtomicU64,
+    /// Set when its script moves to a script thread: the run there is the
+    /// same call, so a SCRIPT KILL that came during the move still applies.
+    pub script_resumed: AtomicBool,
 }
 
 /// CLIENT UNBLOCK ... TIMEOUT: answer as if the timeout passed.
@@ -70,6 +73,8 @@ pub struct ClientText {
     pub name: String,
     /// The last command run.
     pub last_cmd: Option<slotkv_core::Resolved>,
+    /// The ACL user it is authenticated as (empty: `default`).
+    pub user: String,
 }
 
 impl ClientInfo {
@@ -95,6 +100,7 @@ impl ClientInfo {
             soft_since: AtomicU64::new(0),
             subs: Default::default(),
             script_epoch: AtomicU64::new(0),
+            script_resumed: AtomicBool::new(false),
         }
     }
 
@@ -112,7 +118,7 @@ impl ClientInfo {
     fn line(&self, now: u64) -> String {
         let t = self.text.lock().unwrap_or_else(|p| p.into_inner());
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}\n",
             self.id,
             self.addr,
             self.laddr,
@@ -131,6 +137,7 @@ impl ClientInfo {
             self.subs[1].load(Ordering::Relaxed),
             self.subs[2].load(Ordering::Relaxed),
             t.last_cmd.map_or("NULL".to_string(), |c| slotkv_core::commands::full_name(c.parent, c.spec)),
+            if t.user.is_empty() { "default" } else { &t.user },
             if self.resp3.load(Ordering::Relaxed) { 3 } else { 2 },
         )
     }
@@ -140,7 +147,10 @@ impl ClientInfo {
             && f.addr.as_ref().is_none_or(|a| *a == self.addr.to_string())
             && f.laddr.as_ref().is_none_or(|a| *a == self.laddr.to_string())
             && f.kind.as_ref().is_none_or(|k| k == if self.subscribed() { "pubsub" } else { "normal" })
-            && f.user.as_ref().is_none_or(|u| u == "default")
+            && f.user.as_ref().is_none_or(|u| {
+                let t = self.text.lock().unwrap_or_else(|p| p.into_inner());
+                *u == if t.user.is_empty() { "default" } else { t.user.as_str() }
+            })
             && f.skip != Some(self.id)
             && f.max_age.is_none_or(|a| now.saturating_sub(self.created_ms) / 1000 >= a)
     }
@@ -160,8 +170,6 @@ pub struct ServerHost<'a> {
     pub me: &'a Arc<ClientInfo>,
     /// Per-connection random state.
     pub rng: &'a mut slotkv_core::rng::Rng,
-    /// Copy of requirepass, refreshed per command batch.
-    pub requirepass: &'a Option<Vec<u8>>,
 }
 
 impl Host for ServerHost<'_> {
@@ -169,8 +177,8 @@ impl Host for ServerHost<'_> {
         self.rng.next_u64()
     }
 
-    fn requirepass(&self) -> Option<&[u8]> {
-        self.requirepass.as_deref()
+    fn acl(&self) -> &std::sync::RwLock<slotkv_core::acl::Acl> {
+        &self.shared.acl
     }
 
     fn client_list(&self, filter: &ClientFilter) -> String {
@@ -211,6 +219,11 @@ impl Host for ServerHost<'_> {
         self.me.resp3.store(client.resp3, Ordering::Relaxed);
         let mut t = self.me.text.lock().unwrap_or_else(|p| p.into_inner());
         t.name = client.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+        if let Some(u) = &client.user {
+            if t.user != u.name {
+                t.user = u.name.clone();
+            }
+        }
         if client.current.is_some() {
             t.last_cmd = client.current;
         }
@@ -385,7 +398,9 @@ impl Host for ServerHost<'_> {
         *self.shared.running_script.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((name.to_string(), command, now_ms()));
         self.shared.scripts_running.fetch_add(1, Ordering::SeqCst);
-        self.me.script_epoch.store(self.shared.script_kill_epoch.load(Ordering::SeqCst), Ordering::SeqCst);
+        if !self.me.script_resumed.swap(false, Ordering::SeqCst) {
+            self.me.script_epoch.store(self.shared.script_kill_epoch.load(Ordering::SeqCst), Ordering::SeqCst);
+        }
     }
 
     fn script_killed(&self) -> bool {
@@ -442,6 +457,9 @@ impl Host for ServerHost<'_> {
         let mut cfg = self.shared.config.write().unwrap_or_else(|p| p.into_inner());
         cfg.set_runtime(pairs).map_err(CmdError::owned)?;
         self.shared.hot.refresh(&cfg);
+        if pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case(b"requirepass")) {
+            self.shared.set_requirepass(&cfg);
+        }
         self.shared.memory.apply(&cfg, &self.shared.shards);
         if let (Some(aof), Some(p)) =
             (self.shared.shards.log(), crate::persistence::aof::FsyncPolicy::parse(cfg.get("appendfsync")))

@@ -19,7 +19,7 @@ use host::ClientInfo;
 use shards::Shards;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
@@ -89,8 +89,6 @@ pub struct Stats {
 pub struct HotConfig {
     /// `proto-max-bulk-len`.
     pub max_bulk_len: AtomicUsize,
-    /// `requirepass` is set.
-    pub auth_required: AtomicBool,
     /// `timeout` in seconds (0: never).
     pub timeout: AtomicU64,
     /// `client-query-buffer-limit`.
@@ -113,7 +111,6 @@ impl HotConfig {
     fn from(c: &Config) -> Self {
         let h = HotConfig {
             max_bulk_len: AtomicUsize::new(0),
-            auth_required: AtomicBool::new(false),
             timeout: AtomicU64::new(0),
             query_limit: AtomicUsize::new(0),
             pubsub_limit: Default::default(),
@@ -130,7 +127,6 @@ impl HotConfig {
     /// Copies the values from the configuration (after CONFIG SET).
     pub fn refresh(&self, c: &Config) {
         self.max_bulk_len.store(c.get_i64("proto-max-bulk-len") as usize, Ordering::Relaxed);
-        self.auth_required.store(!c.get("requirepass").is_empty(), Ordering::Relaxed);
         self.timeout.store(c.get_i64("timeout") as u64, Ordering::Relaxed);
         self.query_limit.store(c.get_i64("client-query-buffer-limit") as usize, Ordering::Relaxed);
         let (hard, soft, secs) = crate::config::output_limits(c.get("client-output-buffer-limit"), "pubsub");
@@ -174,6 +170,8 @@ pub struct Shared {
     pub started_ms: u64,
     /// Unix seconds of the last save.
     pub lastsave: AtomicI64,
+    /// ACL users (`requirepass` is the default user's password).
+    pub acl: RwLock<slotkv_core::acl::Acl>,
     /// Snapshot state (SAVE, BGSAVE, `save` rules).
     pub snapshots: crate::persistence::snapshot::Snapshots,
     /// Whether shutting down saves a snapshot: [`EXIT_SAVE_BY_RULES`],
@@ -202,6 +200,18 @@ pub struct Shared {
 
 impl Shared {
     /// Asks every task to stop.
+    /// Gives the default user `requirepass` as its one password (or none).
+    pub fn set_requirepass(&self, cfg: &Config) {
+        let pass = cfg.get("requirepass");
+        let acl = self.acl.read().unwrap_or_else(|p| p.into_inner());
+        acl.set_requirepass((!pass.is_empty()).then_some(pass.as_bytes()));
+    }
+
+    /// The default user, which new connections start as.
+    pub fn default_user(&self) -> Arc<slotkv_core::acl::AclUser> {
+        self.acl.read().unwrap_or_else(|p| p.into_inner()).default_user().clone()
+    }
+
     pub fn request_shutdown(&self) {
         let _ = self.shutdown.send(true);
     }
@@ -295,6 +305,7 @@ impl Server {
             slowlog: Default::default(),
             modules,
             lastsave: AtomicI64::new((now_ms() / 1000) as i64),
+            acl: Default::default(),
             snapshots: Default::default(),
             save_on_exit: Default::default(),
             port: bound_port,
@@ -303,6 +314,7 @@ impl Server {
         {
             let cfg = shared.config.read().unwrap_or_else(|p| p.into_inner());
             shared.memory.apply(&cfg, &shared.shards);
+            shared.set_requirepass(&cfg);
         }
         open_data(&shared)?;
         Ok(Server { listeners, http, shared })

@@ -135,9 +135,14 @@ impl PubSub {
                 payload: payload_b.clone(),
             };
             let size = d.size();
+            // Counted before it is sent: the subscriber may take it (and
+            // subtract its size) the moment it is in the mailbox, and the
+            // count must never go below zero.
+            let queued = c.queued.fetch_add(size, Ordering::AcqRel) + size;
             if c.mailbox.send(d).is_ok() {
-                let queued = c.queued.fetch_add(size, Ordering::Relaxed) + size;
                 check_limit(c, queued as u64, limit);
+            } else {
+                c.queued.fetch_sub(size, Ordering::AcqRel);
             }
         };
         if let Some(subs) = r.of_ref(kind).get(channel) {

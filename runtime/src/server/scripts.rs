@@ -44,8 +44,6 @@ pub struct Job {
     pub client: ClientState,
     /// The command.
     pub argv: Argv,
-    /// The password clients must give, if any.
-    pub requirepass: Option<Vec<u8>>,
     /// The command's time (unix ms).
     pub now: u64,
     reply: Option<oneshot::Sender<Done>>,
@@ -96,15 +94,8 @@ impl ScriptPool {
 
 impl Job {
     /// A job for `argv` from the connection `info` in state `client`.
-    pub fn new(
-        shared: Arc<Shared>,
-        info: Arc<ClientInfo>,
-        client: ClientState,
-        argv: Argv,
-        requirepass: Option<Vec<u8>>,
-        now: u64,
-    ) -> Self {
-        Job { shared, info, client, argv, requirepass, now, reply: None }
+    pub fn new(shared: Arc<Shared>, info: Arc<ClientInfo>, client: ClientState, argv: Argv, now: u64) -> Self {
+        Job { shared, info, client, argv, now, reply: None }
     }
 }
 
@@ -116,13 +107,13 @@ fn worker(rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
             Ok(job) => job,
             Err(_) => return,
         };
-        let Job { shared, info, mut client, argv, requirepass, now, reply } = job;
+        let Job { shared, info, mut client, argv, now, reply } = job;
         let args = argv.bind(&[]);
         let mut out = ReplyBuf::new(client.resp3);
         let mut dirty = 0;
         match resolve(&args) {
             Ok(cmd) => {
-                let mut host = ServerHost { shared: &shared, me: &info, rng: &mut rng, requirepass: &requirepass };
+                let mut host = ServerHost { shared: &shared, me: &info, rng: &mut rng };
                 let mut wake = Vec::new();
                 dirty = shared.shards.run(cmd, args, &mut client, &mut host, &mut out, now, &mut wake).dirty;
                 shared.wake(&mut wake);

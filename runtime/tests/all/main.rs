@@ -3,6 +3,7 @@
 
 mod util;
 
+mod acl;
 mod blocking;
 mod config;
 mod http;

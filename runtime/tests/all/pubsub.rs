@@ -99,3 +99,41 @@ fn a_subscriber_that_stops_reading_is_closed_at_its_output_limit() {
     }
     assert_eq!(clients.lines().count(), 1, "only the publisher is left: {clients}");
 }
+
+#[test]
+fn a_subscriber_that_keeps_up_with_many_publishers_keeps_every_message() {
+    // Regression: a publisher counted a message's bytes after handing it
+    // over, so a fast subscriber could subtract them first; the count went
+    // below zero and wrapped (a panic in debug builds, a subscriber closed
+    // for "overcoming" its output limit in release builds).
+    let srv = TestServer::start(&["--client-output-buffer-limit", "pubsub 1mb 1mb 0", "--io-threads", "2"]);
+    let mut sub = srv.client();
+    let mut sub = sub.as_pubsub();
+    sub.subscribe("busy").unwrap();
+    sub.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    const PUBLISHERS: usize = 4;
+    const EACH: usize = 5_000;
+    let publishers: Vec<_> = (0..PUBLISHERS)
+        .map(|p| {
+            let url = srv.url();
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                for i in 0..EACH {
+                    let _: i64 = c.publish("busy", format!("{p}:{i}")).unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut seen = 0;
+    while seen < PUBLISHERS * EACH {
+        let m = sub.get_message().expect("the subscriber stays connected");
+        let _: String = m.get_payload().unwrap();
+        seen += 1;
+    }
+    for p in publishers {
+        p.join().expect("publisher");
+    }
+    let mut c = srv.client();
+    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
+    assert_eq!(pong, "PONG", "the server is alive");
+}
