@@ -22,6 +22,23 @@ pub struct DatasetCopy {
     pub libraries: Vec<Arc<[u8]>>,
 }
 
+/// Copies the dataset one shard at a time: each shard (so each slot) is
+/// copied at one moment and only its clients wait, for its copy alone.
+pub fn copy_dataset_by_shard(shared: &Shared) -> DatasetCopy {
+    let databases = shared.shards.databases();
+    let mut dbs: Vec<(usize, Vec<SlotDict>)> = (0..databases).map(|db| (db, Vec::new())).collect();
+    for i in 0..shared.shards.count() {
+        let g = shared.shards.lock(i);
+        for (db, slots) in dbs.iter_mut() {
+            slots.extend(g.db_slots(*db).iter().filter(|d| !d.is_empty()).cloned());
+        }
+    }
+    dbs.retain(|(_, slots)| !slots.is_empty());
+    let libraries =
+        shared.functions.lock().unwrap_or_else(|e| e.into_inner()).libraries().map(|l| l.code.clone()).collect();
+    DatasetCopy { dbs, libraries }
+}
+
 /// Copies the dataset; `guards` hold every shard, so the copy is one moment.
 pub fn copy_dataset(guards: &[ShardGuard<'_>], shared: &Shared) -> DatasetCopy {
     let databases = guards.first().map_or(0, |g| g.databases());

@@ -2,13 +2,14 @@
 //! save at shutdown and the load at start, in Redis's RDB file format
 //! ([`slotkv_core::snapshot`]) under `dir/dbfilename`.
 //!
-//! A snapshot copies the dataset while holding every shard (a pause
-//! proportional to the data, where Redis forks), then writes the copy on its
-//! own thread while clients go on. The file is written under a temporary
+//! BGSAVE copies the dataset one shard at a time (each slot is copied at one
+//! moment, and a shard's clients wait only for its own copy, where Redis
+//! forks), then writes the copy on its own thread while clients go on. SAVE
+//! and the save at exit copy every shard at one moment. The file is written under a temporary
 //! name, synced, and renamed over the old one, so a crash mid-write leaves
 //! the previous snapshot whole.
 
-use super::{copy_dataset, DatasetCopy};
+use super::{copy_dataset, copy_dataset_by_shard, DatasetCopy};
 use crate::server::{now_ms, Shared};
 use anyhow::{bail, Context, Result};
 use slotkv_core::snapshot::{read_snapshot, SnapshotItem, SnapshotWriter};
@@ -64,7 +65,7 @@ pub fn save(shared: &Arc<Shared>) -> std::result::Result<(), &'static str> {
     if snaps.in_progress.swap(true, Ordering::AcqRel) {
         return Err("ERR Background save already in progress");
     }
-    let result = save_now(shared);
+    let result = save_now(shared, true);
     snaps.in_progress.store(false, Ordering::Release);
     result.map_err(|e| {
         warn!("Error saving DB on disk: {e:#}");
@@ -84,7 +85,7 @@ pub fn bgsave(shared: &Arc<Shared>, schedule: bool) -> std::result::Result<&'sta
     }
     let sh = shared.clone();
     let spawned = std::thread::Builder::new().name("bgsave".into()).spawn(move || loop {
-        if let Err(e) = save_now(&sh) {
+        if let Err(e) = save_now(&sh, false) {
             warn!("Background saving error: {e:#}");
         }
         if !sh.snapshots.scheduled.swap(false, Ordering::AcqRel) {
@@ -105,12 +106,20 @@ pub fn bgsave(shared: &Arc<Shared>, schedule: bool) -> std::result::Result<&'sta
 }
 
 /// Copies the dataset and writes it; updates LASTSAVE and the change counter.
-fn save_now(shared: &Shared) -> Result<()> {
+/// `whole`: one moment for every shard (SAVE, which Redis also runs with
+/// everything stopped, and the save at exit); otherwise shard by shard
+/// (BGSAVE), so that no client waits for more than its shard's copy.
+fn save_now(shared: &Shared, whole: bool) -> Result<()> {
     let started = std::time::Instant::now();
     shared.snapshots.last_try_ms.store(now_ms(), Ordering::Relaxed);
-    let (copy, dirty) = {
+    // Changes counted from here on may or may not be in the copy: the next
+    // save rule counts them again, never misses them.
+    let dirty = shared.stats.dirty.get();
+    let copy = if whole {
         let guards = shared.shards.lock_all();
-        (copy_dataset(&guards, shared), shared.stats.dirty.get())
+        copy_dataset(&guards, shared)
+    } else {
+        copy_dataset_by_shard(shared)
     };
     let pause = started.elapsed();
     let path = snapshot_path(shared);
@@ -122,7 +131,7 @@ fn save_now(shared: &Shared) -> Result<()> {
             shared.lastsave.store((now_ms() / 1000) as i64, Ordering::Relaxed);
             shared.snapshots.last_failed.store(false, Ordering::Relaxed);
             info!(
-                "DB saved on disk: {bytes} bytes, clients paused {} ms, {} ms in all",
+                "DB saved on disk: {bytes} bytes, copied in {} ms, {} ms in all",
                 pause.as_millis(),
                 started.elapsed().as_millis()
             );
@@ -218,7 +227,7 @@ pub fn check_writable(shared: &Shared) -> Result<()> {
 /// Saves at shutdown (SHUTDOWN SAVE, or `save` rules set and no NOSAVE).
 pub fn save_at_exit(shared: &Shared) {
     info!("Saving the final RDB snapshot before exiting.");
-    match save_now(shared) {
+    match save_now(shared, true) {
         Ok(()) => {}
         Err(e) => warn!("Error trying to save the DB: {e:#}"),
     }
