@@ -530,9 +530,13 @@ impl AclUser {
         AclUser { name: name.to_string(), rules: RwLock::new(rules), unrestricted }
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Rules> {
+        self.rules.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// A copy of the rules.
     pub fn rules(&self) -> Rules {
-        self.rules.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.read().clone()
     }
 
     fn set_rules(&self, rules: Rules) {
@@ -546,18 +550,18 @@ impl AclUser {
         if self.unrestricted.load(Ordering::Acquire) {
             return Ok(());
         }
-        self.rules.read().unwrap_or_else(|e| e.into_inner()).check(cmd, args)
+        self.read().check(cmd, args)
     }
 
     /// True if the user is on and `password` is one of its passwords (any, with nopass).
     pub fn accepts(&self, password: &[u8]) -> bool {
-        let r = self.rules.read().unwrap_or_else(|e| e.into_inner());
+        let r = self.read();
         r.enabled && (r.nopass || r.passwords.contains(&sha256_hex(password)))
     }
 
     /// True if the user is on and has `nopass`.
     pub fn needs_no_password(&self) -> bool {
-        let r = self.rules.read().unwrap_or_else(|e| e.into_inner());
+        let r = self.read();
         r.enabled && r.nopass
     }
 }

@@ -191,10 +191,19 @@ pub fn encode(copy: &DatasetCopy, now: u64, mut sink: impl FnMut(&[u8]) -> Resul
     sink(&w.finish())
 }
 
+/// The directory a snapshot file is in (`.` for a bare name).
+fn dir_of(path: &Path) -> &Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// The temporary file a snapshot is written to before its rename.
+fn temp_path(path: &Path) -> PathBuf {
+    dir_of(path).join(format!("temp-{}.rdb", std::process::id()))
+}
+
 /// Writes `copy` to `path` through a temporary file; the bytes written.
 pub fn write_snapshot(path: &Path, copy: &DatasetCopy, now: u64) -> Result<u64> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let (dir, tmp) = (dir_of(path), temp_path(path));
     let mut f = File::create(&tmp).with_context(|| format!("Failed opening the temp RDB file {}", tmp.display()))?;
     let mut bytes = 0u64;
     let written = encode(copy, now, |chunk| {
@@ -216,9 +225,7 @@ pub fn write_snapshot(path: &Path, copy: &DatasetCopy, now: u64) -> Result<u64> 
 /// Checks before a shutdown that promises a save that the snapshot's
 /// directory takes a file, so the save at exit does not fail late.
 pub fn check_writable(shared: &Shared) -> Result<()> {
-    let path = snapshot_path(shared);
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let probe = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let probe = temp_path(&snapshot_path(shared));
     File::create(&probe).with_context(|| format!("Failed opening the temp RDB file {}", probe.display()))?;
     let _ = fs::remove_file(&probe);
     Ok(())
