@@ -91,6 +91,7 @@ const DIRECTIVES: &[Directive] = &[
         "noeviction",
         true,
     ),
+    d("jemalloc-bg-thread", Kind::Bool, "yes", true),
     d("maxmemory-samples", Kind::Int(1, i32::MAX as i64), "5", true),
     d("lfu-log-factor", Kind::Int(0, i32::MAX as i64), "10", true),
     d("lfu-decay-time", Kind::Int(0, i32::MAX as i64), "1", true),
