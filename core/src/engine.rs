@@ -248,7 +248,7 @@ impl Engine {
         }
         self.host.now_ms = now_ms;
         self.host.commands += 1;
-        match crate::exec::admit(&mut self.client, resolve(&args), &args, &mut out) {
+        match crate::exec::admit(&mut self.client, resolve(&args), &args, &mut out, None) {
             None => {}
             Some(cmd) => {
                 let databases = self.keyspace.databases();

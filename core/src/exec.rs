@@ -54,6 +54,10 @@ pub struct ClientState {
     /// Used memory was past `maxmemory` when the current command arrived:
     /// scripts may not start writing then (Redis's `pre_command_oom_state`).
     pub over_maxmemory: bool,
+    /// Cluster mode: reads of its primary's slots may run on this replica (READONLY).
+    pub cluster_readonly: bool,
+    /// Cluster mode: ASKING came just before this command (it lasts one command).
+    pub asking: bool,
 }
 
 /// A key one client WATCHes.
@@ -102,6 +106,8 @@ impl ClientState {
             blocked: None,
             subscriptions: Subscriptions::default(),
             over_maxmemory: false,
+            cluster_readonly: false,
+            asking: false,
         }
     }
 }
@@ -132,6 +138,14 @@ pub trait Host {
     fn random(&mut self) -> u64;
     /// The users (AUTH, ACL).
     fn acl(&self) -> &std::sync::RwLock<crate::acl::Acl>;
+    /// This node's view of its cluster; `None` when cluster mode is off.
+    fn cluster(&self) -> Option<&std::sync::RwLock<crate::cluster::ClusterState>> {
+        None
+    }
+    /// Saves the cluster's view (the `cluster-config-file`) after a change.
+    fn cluster_changed(&mut self) -> Result<(), CmdError> {
+        Ok(())
+    }
     /// CLIENT LIST lines for the clients matching `filter`.
     fn client_list(&self, filter: &ClientFilter) -> String;
     /// Ends the wait of blocked client `id`, as a timeout or with an error;
@@ -418,6 +432,7 @@ pub fn admit(
     resolved: Result<Resolved, CmdError>,
     args: &Args<'_>,
     out: &mut ReplyBuf,
+    cluster: Option<&crate::cluster::ClusterState>,
 ) -> Option<Resolved> {
     out.resp3 = client.resp3;
     let cmd = match resolved {
@@ -448,9 +463,16 @@ pub fn admit(
             return None;
         }
     }
-    let Some(queue) = client.multi.as_mut() else { return Some(cmd) };
     let top = cmd.parent.unwrap_or(cmd.spec);
-    if top.has(flags::RUNS_IN_MULTI) {
+    // ASKING lasts one command, as in Redis.
+    client.asking = false;
+    if client.multi.is_none() || top.has(flags::RUNS_IN_MULTI) {
+        // In cluster mode a command on keys this node does not serve is
+        // redirected; EXEC checks its queue itself, as a whole.
+        if let Some(e) = cluster.filter(|_| top.name != "exec").and_then(|c| cluster_refusal(client, c, cmd, args)) {
+            refuse(client, cmd, e, out);
+            return None;
+        }
         return Some(cmd);
     }
     let refusal = if !client.authenticated && !top.has(flags::NO_AUTH) {
@@ -461,8 +483,9 @@ pub fn admit(
     } else if top.has(flags::NO_MULTI) {
         Some(CmdError::msg("ERR Command not allowed inside a transaction"))
     } else {
-        None
+        cluster.and_then(|c| cluster_refusal(client, c, cmd, args))
     };
+    let queue = client.multi.as_mut()?;
     match refusal {
         Some(e) => {
             client.multi_error = true;
@@ -501,6 +524,25 @@ pub fn refuse(client: &mut ClientState, cmd: Resolved, e: CmdError, out: &mut Re
         client.multi_error = true;
     }
     out.error(&e.text());
+}
+
+/// Why this cluster node does not run `cmd` for `client`, if it does not:
+/// the redirection or refusal Redis answers. Authentication and permissions
+/// are checked first, as Redis checks them before redirecting.
+fn cluster_refusal(
+    client: &ClientState,
+    cluster: &crate::cluster::ClusterState,
+    cmd: Resolved,
+    args: &Args<'_>,
+) -> Option<CmdError> {
+    let top = cmd.parent.unwrap_or(cmd.spec);
+    if !top.has(flags::NO_AUTH)
+        && (!client.authenticated || client.user.as_ref().is_some_and(|u| u.check(cmd, args).is_err()))
+    {
+        return None;
+    }
+    let redirect = cluster.check([(cmd, *args)], client.cluster_readonly).err()?;
+    Some(cluster.slots().error(&redirect))
 }
 
 /// The error for a command refused past `maxmemory`.

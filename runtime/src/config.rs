@@ -69,6 +69,9 @@ const DIRECTIVES: &[Directive] = &[
     d("cluster-enabled", Kind::Bool, "no", false),
     d("cluster-config-file", Kind::Str, "nodes.conf", false),
     d("cluster-node-timeout", Kind::Int(1, i64::MAX), "15000", true),
+    // 0: the client port + 10000.
+    d("cluster-port", Kind::Int(0, 65535), "0", false),
+    d("cluster-announce-ip", Kind::Str, "", false),
     d("maxmemory", Kind::Memory, "0", true),
     d(
         "client-output-buffer-limit",
@@ -299,9 +302,6 @@ impl Config {
     /// Refuses settings that ask for features this build does not provide,
     /// rather than silently ignoring them.
     fn check_supported(&self) -> Result<()> {
-        if self.get_bool("cluster-enabled") {
-            bail!("cluster-enabled yes: cluster mode is not available in this build; use cluster-enabled no");
-        }
         if self.get_bool("daemonize") {
             bail!("daemonize yes is not supported: run slotkv under a supervisor instead");
         }

@@ -5,7 +5,9 @@
 //! - [`config`]: directives from a redis.conf-style file and `--name value` flags
 //! - [`server`]: listeners, connections, shards, the host services of core commands
 //! - [`gateway`]: the HTTP/JSON gateway over the same server
+//! - [`cluster`]: cluster mode's view of the cluster and its config file
 
+pub mod cluster;
 pub mod config;
 pub mod gateway;
 pub mod modules;

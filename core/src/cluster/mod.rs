@@ -4,6 +4,10 @@
 //! apart from any transport, so the server's cluster mode and the playground's
 //! simulated nodes route a command the same way.
 
+mod state;
+
+pub use state::{ClusterState, ConfigError, NodeInfo};
+
 use crate::commands::{flags, Resolved};
 use crate::error::CmdError;
 use crate::resp::request::Args;
@@ -42,6 +46,8 @@ pub enum Redirect {
     },
     /// No node serves the slot.
     Unserved(u16),
+    /// Not every slot is served: the cluster takes no commands on keys.
+    Down,
 }
 
 impl SlotMap {
@@ -71,6 +77,44 @@ impl SlotMap {
         let node = u16::try_from(node).ok().filter(|&n| (n as usize) < self.nodes.len()).unwrap_or(UNASSIGNED);
         for slot in range.start.min(SLOTS)..range.end.min(SLOTS) {
             self.owner[slot] = node;
+        }
+    }
+
+    /// Sets (or clears) the owner of one slot.
+    pub fn set_owner(&mut self, slot: usize, node: Option<usize>) {
+        if let Some(o) = self.owner.get_mut(slot) {
+            *o = node.and_then(|n| u16::try_from(n).ok()).unwrap_or(UNASSIGNED);
+        }
+    }
+
+    /// Removes node `node`: the slots it served are unbound, and the nodes
+    /// after it move down one index.
+    pub fn remove_node(&mut self, node: usize) {
+        if node >= self.nodes.len() {
+            return;
+        }
+        self.nodes.remove(node);
+        for o in self.owner.iter_mut() {
+            match (*o as usize).cmp(&node) {
+                _ if *o == UNASSIGNED => {}
+                std::cmp::Ordering::Equal => *o = UNASSIGNED,
+                std::cmp::Ordering::Greater => *o -= 1,
+                std::cmp::Ordering::Less => {}
+            }
+        }
+    }
+
+    /// Sets the address clients are redirected to for node `node`.
+    pub fn set_addr(&mut self, node: usize, addr: String) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.addr = addr;
+        }
+    }
+
+    /// Renames node `node`.
+    pub fn set_id(&mut self, node: usize, id: String) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.id = id;
         }
     }
 
@@ -123,6 +167,7 @@ impl SlotMap {
                 CmdError::owned(format!("MOVED {slot} {addr}"))
             }
             Redirect::Unserved(_) => CmdError::msg("CLUSTERDOWN Hash slot not served"),
+            Redirect::Down => CmdError::msg("CLUSTERDOWN The cluster is down"),
         }
     }
 }

@@ -147,6 +147,9 @@ fn select(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     if n > i32::MAX as i64 || n < i32::MIN as i64 {
         return Err(CmdError::msg("ERR value is out of range, value must between -2147483648 and 2147483647"));
     }
+    if n != 0 && ctx.host.cluster().is_some() {
+        return Err(CmdError::msg("ERR SELECT is not allowed in cluster mode"));
+    }
     if n < 0 || n as usize >= ctx.data.databases().max(ctx.host_databases()) {
         return Err(CmdError::DbIndexOutOfRange);
     }

@@ -158,7 +158,8 @@ fn fcall_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, ro_command: bool) -> Cmd
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
     let running = Running { name: &name, args: &args };
     // Functions always follow the rules of scripts with flags.
-    let rules = ScriptRules { read_only: ro_command || flags.no_writes, allow_oom: flags.allow_oom, flagged: true };
+    super::scripting::check_no_cluster(ctx, flags)?;
+    let rules = ScriptRules::new(flags, true, ro_command, &keys);
     if let Some(code) = module {
         return run_module(ctx, &code, &keys, &argv, rules, running);
     }

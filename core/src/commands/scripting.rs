@@ -229,8 +229,8 @@ fn eval_generic(ctx: &mut ExecCtx<'_>, args: Args<'_>, by_sha: bool, read_only: 
     }
     let keys: Vec<&[u8]> = (0..n).map(|i| args.get(3 + i)).collect();
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
-    let rules =
-        ScriptRules { read_only: read_only || flags.no_writes, allow_oom: flags.allow_oom, flagged: flags.declared };
+    check_no_cluster(ctx, flags)?;
+    let rules = ScriptRules::new(flags, flags.declared, read_only, &keys);
     let start = |e: &mut ScriptEngine, limits| e.start(sha, &keys, &argv, limits);
     let running = Running { name: sha, args: &args };
     run_script(ctx, &mut engine, sha, rules, running, start)
@@ -314,6 +314,62 @@ pub(super) struct ScriptRules {
     pub allow_oom: bool,
     /// The script declared flags (a shebang, or a function): stricter checks apply.
     pub flagged: bool,
+    /// Cluster mode: its calls may touch keys of several (local) slots
+    /// (`allow-cross-slot-keys`, or an EVAL script without flags).
+    pub cross_slot: bool,
+    /// Cluster mode: the slot its calls are bound to, from its first key
+    /// (declared, or first touched).
+    pub slot: Option<u16>,
+}
+
+impl ScriptRules {
+    /// The rules of a script declaring `flags` (`flagged`: a shebang or a
+    /// function), called with `keys`, by a read-only command or not.
+    pub fn new(flags: crate::scripting::ScriptFlags, flagged: bool, read_only: bool, keys: &[&[u8]]) -> Self {
+        ScriptRules {
+            read_only: read_only || flags.no_writes,
+            allow_oom: flags.allow_oom,
+            flagged,
+            cross_slot: !flagged || flags.allow_cross_slot,
+            slot: keys.first().map(|k| crate::slot::key_slot(k)),
+        }
+    }
+}
+
+/// Refuses a script flagged `no-cluster` in cluster mode.
+pub(super) fn check_no_cluster(ctx: &ExecCtx<'_>, flags: crate::scripting::ScriptFlags) -> CmdResult {
+    if flags.no_cluster && ctx.host.cluster().is_some() {
+        return Err(CmdError::msg("ERR Can not run script on cluster, 'no-cluster' flag is set."));
+    }
+    Ok(())
+}
+
+/// In cluster mode, why a script's call may not run here, in Redis's words:
+/// its keys must be served by this node, and, unless the script may cross
+/// slots, in the slot of its first key.
+fn script_cluster_refusal(
+    ctx: &ExecCtx<'_>,
+    cmd: super::Resolved,
+    args: &Args<'_>,
+    rules: &mut ScriptRules,
+) -> Option<&'static str> {
+    let state = ctx.host.cluster()?.read().unwrap_or_else(|p| p.into_inner());
+    match state.check([(cmd, *args)], ctx.client.cluster_readonly) {
+        Err(crate::cluster::Redirect::Down) => {
+            Some("ERR Script attempted to execute a command while the cluster is down")
+        }
+        Err(_) => Some("ERR Script attempted to access a non local key in a cluster node"),
+        Ok(Some(slot)) if !rules.cross_slot => match rules.slot {
+            Some(bound) if bound != slot => {
+                Some("ERR Script attempted to access keys that do not hash to the same slot")
+            }
+            _ => {
+                rules.slot = Some(slot);
+                None
+            }
+        },
+        Ok(_) => None,
+    }
 }
 
 /// Steps a script runs before it is announced as running.
@@ -328,7 +384,7 @@ pub(super) struct Running<'n, 'a> {
 fn run(
     ctx: &mut ExecCtx<'_>,
     engine: &mut ScriptEngine,
-    rules: ScriptRules,
+    mut rules: ScriptRules,
     running: Running<'_, '_>,
 ) -> Result<Option<Reply>, Stop> {
     let saved = (ctx.client.db, ctx.client.resp3, ctx.client.current, ctx.may_block);
@@ -353,7 +409,7 @@ fn run(
         }
         match step {
             Step::Running => {}
-            Step::Call(call) => match script_call(ctx, &call.args, rules, &mut undo, engine.resp3()) {
+            Step::Call(call) => match script_call(ctx, &call.args, &mut rules, &mut undo, engine.resp3()) {
                 Some(reply) => engine.resume(reply, call.raise),
                 None => {
                     engine.stop(Stop::Killed);
@@ -400,7 +456,7 @@ pub(super) fn run_module(
         fn command(&mut self, command: &[Vec<u8>]) -> Option<Reply> {
             let argv = Argv::from_args(command.iter().map(|c| c.as_slice()));
             // Modules see typed (RESP3) replies; the client gets its own protocol.
-            script_call(self.ctx, &argv, self.rules, &mut self.undo, true)
+            script_call(self.ctx, &argv, &mut self.rules, &mut self.undo, true)
         }
         fn log(&mut self, level: u8, text: &str) {
             self.ctx.host.script_log(level, text);
@@ -442,7 +498,7 @@ pub(super) fn run_module(
 fn script_call(
     ctx: &mut ExecCtx<'_>,
     argv: &Argv,
-    rules: ScriptRules,
+    rules: &mut ScriptRules,
     undo: &mut UndoLog,
     resp3: bool,
 ) -> Option<Reply> {
@@ -470,6 +526,9 @@ fn script_call(
     let grows = top.has(DENYOOM) || cmd.spec.has(DENYOOM);
     if grows && ctx.client.over_maxmemory && !rules.allow_oom && !undo.wrote {
         return err(crate::exec::OOM);
+    }
+    if let Some(refusal) = script_cluster_refusal(ctx, cmd, &args, rules) {
+        return err(refusal);
     }
     let db = ctx.client.db;
     if cmd.spec.has(KEYSPACE) && !ctx.data.covers_all() {

@@ -293,6 +293,9 @@ fn flushall(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn swapdb(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    if ctx.host.cluster().is_some() {
+        return Err(CmdError::msg("ERR SWAPDB is not allowed in cluster mode"));
+    }
     let a = int_arg(args.get(1)).map_err(|_| CmdError::msg("ERR invalid first DB index"))?;
     let b = int_arg(args.get(2)).map_err(|_| CmdError::msg("ERR invalid second DB index"))?;
     let n = ctx.data.databases() as i64;

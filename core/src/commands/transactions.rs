@@ -123,6 +123,11 @@ fn exec(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     let Some(queue) = ctx.client.multi.take() else {
         return Err(CmdError::msg("ERR EXEC without MULTI"));
     };
+    if let Some(e) = cluster_refusal(ctx, &queue) {
+        ctx.client.multi_error = false;
+        unwatch_all(&mut ctx.data, ctx.client);
+        return Err(e);
+    }
     if std::mem::take(&mut ctx.client.multi_error) {
         unwatch_all(&mut ctx.data, ctx.client);
         return Err(CmdError::msg("EXECABORT Transaction discarded because of previous errors."));
@@ -144,6 +149,17 @@ fn exec(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// In cluster mode, why this node does not run the transaction: its
+/// commands must all be on one slot this node serves (checked as a whole at
+/// EXEC, as Redis does).
+fn cluster_refusal(ctx: &ExecCtx<'_>, queue: &[crate::resp::request::Argv]) -> Option<CmdError> {
+    let state = ctx.host.cluster()?.read().unwrap_or_else(|p| p.into_inner());
+    let bound: Vec<Args<'_>> = queue.iter().map(|a| a.bind(&[])).collect();
+    let commands = bound.iter().filter_map(|a| super::resolve(a).ok().map(|c| (c, *a)));
+    let redirect = state.check(commands, ctx.client.cluster_readonly).err()?;
+    Some(state.slots().error(&redirect))
 }
 
 fn discard(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {

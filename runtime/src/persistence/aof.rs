@@ -27,6 +27,7 @@
 //! its last whole command, with a warning (`aof-load-truncated yes`, as
 //! Redis); anything else unreadable stops the start with the file and offset.
 
+use super::write_durably;
 use crate::server::host::{ClientInfo, ServerHost};
 use crate::server::{now_ms, Shared};
 use anyhow::{bail, Context, Result};
@@ -35,7 +36,7 @@ use slotkv_core::resp::request::RequestLimits;
 use slotkv_core::{ClientState, ReplyBuf, RequestParser};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -498,20 +499,6 @@ impl Aof {
     }
 }
 
-/// Writes `name` in `dir` so that a crash leaves the old file or the new one:
-/// a temporary file, synced, renamed over it, and the directory synced.
-fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let tmp = dir.join(format!("temp-{name}.{}", std::process::id()));
-    let mut f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    f.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
-    fs::rename(&tmp, dir.join(name)).with_context(|| format!("renaming {} to {name}", tmp.display()))?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
 /// Replays `files` (base first) into the server's shards. A base in RDB form
 /// (`aof-use-rdb-preamble`) loads as a snapshot. The last file may end in an
 /// incomplete command or transaction, which is cut off with a warning when
@@ -611,7 +598,7 @@ fn load_resp(
                 if args.get(0).eq_ignore_ascii_case(b"multi") {
                     multi_at = Some(at);
                 }
-                if let Some(cmd) = slotkv_core::exec::admit(client, resolved, &args, &mut out) {
+                if let Some(cmd) = slotkv_core::exec::admit(client, resolved, &args, &mut out, None) {
                     shared.shards.run(cmd, args, client, host, &mut out, now, &mut wake);
                 }
                 if client.multi.is_none() {

@@ -10,7 +10,11 @@ pub mod snapshot;
 
 use crate::server::shards::ShardGuard;
 use crate::server::Shared;
+use anyhow::{Context, Result};
 use slotkv_core::keyspace::SlotDict;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 
 /// A copy of the whole dataset at one moment: every non-empty slot of every
@@ -49,4 +53,18 @@ pub fn copy_dataset(guards: &[ShardGuard<'_>], shared: &Shared) -> DatasetCopy {
     let libraries =
         shared.functions.lock().unwrap_or_else(|e| e.into_inner()).libraries().map(|l| l.code.clone()).collect();
     DatasetCopy { dbs, libraries }
+}
+
+/// Writes `name` in `dir` so that a crash leaves the old file or the new one:
+/// a temporary file, synced, renamed over it, and the directory synced.
+pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = dir.join(format!("temp-{name}.{}", std::process::id()));
+    let mut f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    f.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
+    fs::rename(&tmp, dir.join(name)).with_context(|| format!("renaming {} to {name}", tmp.display()))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }

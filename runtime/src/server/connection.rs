@@ -276,7 +276,11 @@ pub(crate) async fn execute(
             return done;
         }
     }
-    let Some(cmd) = slotkv_core::exec::admit(client, resolved, &args, out) else { return done };
+    let admitted = {
+        let cluster = shared.cluster.as_ref().map(|c| c.state.read().unwrap_or_else(|p| p.into_inner()));
+        slotkv_core::exec::admit(client, resolved, &args, out, cluster.as_deref())
+    };
+    let Some(cmd) = admitted else { return done };
     done.cmd = Some(cmd);
     let mut wake = Vec::new();
     let outcome = loop {

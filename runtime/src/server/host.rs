@@ -181,6 +181,15 @@ impl Host for ServerHost<'_> {
         &self.shared.acl
     }
 
+    fn cluster(&self) -> Option<&std::sync::RwLock<slotkv_core::cluster::ClusterState>> {
+        self.shared.cluster.as_ref().map(|c| &c.state)
+    }
+
+    fn cluster_changed(&mut self) -> Result<(), CmdError> {
+        let Some(node) = &self.shared.cluster else { return Ok(()) };
+        node.save().map_err(|e| CmdError::owned(format!("ERR error saving the cluster node config: {e:#}")))
+    }
+
     fn client_list(&self, filter: &ClientFilter) -> String {
         let now = now_ms();
         let clients = self.shared.clients.lock().unwrap_or_else(|p| p.into_inner());
@@ -339,7 +348,9 @@ impl Host for ServerHost<'_> {
                 let (user, sys) = cpu_seconds();
                 let _ = write!(o, "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\n");
             }
-            "cluster" => o.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            "cluster" => {
+                let _ = write!(o, "# Cluster\r\ncluster_enabled:{}\r\n", self.shared.cluster.is_some() as u8);
+            }
             "modules" => o.push_str("# Modules\r\n"),
             "errorstats" => o.push_str("# Errorstats\r\n"),
             "scripting" => {

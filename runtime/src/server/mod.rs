@@ -172,6 +172,8 @@ pub struct Shared {
     pub lastsave: AtomicI64,
     /// ACL users (`requirepass` is the default user's password).
     pub acl: RwLock<slotkv_core::acl::Acl>,
+    /// Cluster mode's view of the cluster; `None` when it is off.
+    pub cluster: Option<crate::cluster::ClusterNode>,
     /// Snapshot state (SAVE, BGSAVE, `save` rules).
     pub snapshots: crate::persistence::snapshot::Snapshots,
     /// Whether shutting down saves a snapshot: [`EXIT_SAVE_BY_RULES`],
@@ -284,7 +286,9 @@ impl Server {
             time_ms: config.get_i64("module-time-limit") as u64,
         })
         .context("WebAssembly module engine")?;
+        let cluster = crate::cluster::ClusterNode::open(&config, bound_port)?;
         let shared = Arc::new(Shared {
+            cluster,
             shards: Shards::new(config.get_i64("shards") as usize, config.get_i64("databases") as usize, seed),
             hot: HotConfig::from(&config),
             config: RwLock::new(config),

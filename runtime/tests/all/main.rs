@@ -5,6 +5,7 @@ mod util;
 
 mod acl;
 mod blocking;
+mod cluster;
 mod config;
 mod http;
 mod keyspace;

@@ -1,0 +1,533 @@
+//! One node's view of its cluster: the nodes it knows, which node serves each
+//! slot, the epochs, and the texts Redis gives them. `CLUSTER NODES` and the
+//! `cluster-config-file` share one format (the file adds a `vars` line), so
+//! the node's view is saved and reloaded by the same code that prints it.
+//!
+//! The rules are Redis Cluster's:
+//! - the cluster is `ok` when every slot is served (`cluster-require-full-coverage yes`);
+//! - a command on keys of a slot no node serves answers `CLUSTERDOWN Hash slot
+//!   not served`, on keys of a served slot while the cluster is down
+//!   `CLUSTERDOWN The cluster is down`, on keys of another node's slot
+//!   `MOVED <slot> <ip>:<port>`, and on keys of several slots `CROSSSLOT`;
+//! - a transaction's commands must all be on one slot, checked at `EXEC`;
+//! - a node's config epoch orders claims on slots: `SET-CONFIG-EPOCH` sets the
+//!   first one of a lone node, `BUMPEPOCH` takes a new one without consensus.
+
+use super::{Node, Redirect, SlotMap};
+use crate::commands::{flags, Resolved};
+use crate::error::CmdError;
+use crate::resp::request::Args;
+use crate::slot::{key_slot, SLOTS};
+use std::fmt::Write as _;
+
+/// What a node knows of one node of its cluster, besides its name and
+/// address (kept in the [`SlotMap`] for redirections).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// The IP address clients and nodes reach it at; empty while a lone node
+    /// has not learned its own (as in Redis).
+    pub ip: String,
+    /// The client port.
+    pub port: u16,
+    /// The cluster bus port.
+    pub cport: u16,
+    /// The primary it replicates, if it is a replica.
+    pub replica_of: Option<String>,
+    /// The epoch of its claim on its slots.
+    pub config_epoch: u64,
+    /// Unix milliseconds of the last ping sent to it, 0 when none is pending.
+    pub ping_sent: u64,
+    /// Unix milliseconds of the last pong received from it.
+    pub pong_recv: u64,
+}
+
+/// The cluster as one node sees it.
+#[derive(Clone, Debug)]
+pub struct ClusterState {
+    map: SlotMap,
+    info: Vec<NodeInfo>,
+    /// The index of this node in `map` and `info`.
+    me: usize,
+    /// The greatest epoch this node has seen.
+    pub current_epoch: u64,
+    /// The epoch of this node's last failover vote.
+    pub last_vote_epoch: u64,
+}
+
+/// Why a `cluster-config-file` could not be read: the line and what is wrong.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+impl ClusterState {
+    /// A cluster of one node, `id`, serving no slot.
+    pub fn new(id: String, me: NodeInfo) -> Self {
+        let node = Node { id, addr: format!("{}:{}", me.ip, me.port) };
+        ClusterState { map: SlotMap::new(vec![node]), info: vec![me], me: 0, current_epoch: 0, last_vote_epoch: 0 }
+    }
+
+    /// This node's name (`CLUSTER MYID`).
+    pub fn my_id(&self) -> &str {
+        &self.map.nodes()[self.me].id
+    }
+
+    /// This node's shard: the name of its primary, or its own if it is one.
+    pub fn my_shard_id(&self) -> &str {
+        self.info[self.me].replica_of.as_deref().unwrap_or_else(|| self.my_id())
+    }
+
+    /// What this node knows of itself.
+    pub fn me(&self) -> &NodeInfo {
+        &self.info[self.me]
+    }
+
+    /// Sets this node's address as it is announced (`cluster-announce-ip`,
+    /// the ports it listens on).
+    pub fn set_my_address(&mut self, ip: &str, port: u16, cport: u16) {
+        let me = &mut self.info[self.me];
+        (me.ip, me.port, me.cport) = (ip.to_string(), port, cport);
+        self.map.set_addr(self.me, format!("{ip}:{port}"));
+    }
+
+    /// Gives this node a new name (`CLUSTER RESET HARD`).
+    pub fn set_my_id(&mut self, id: String) {
+        self.map.set_id(self.me, id);
+    }
+
+    /// The slot map, for routing.
+    pub fn slots(&self) -> &SlotMap {
+        &self.map
+    }
+
+    /// How many nodes this node knows, itself included.
+    pub fn known_nodes(&self) -> usize {
+        self.info.len()
+    }
+
+    /// The index of the node named `id`.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        self.map.nodes().iter().position(|n| n.id == id)
+    }
+
+    /// True for this node's own index.
+    pub fn is_me(&self, node: usize) -> bool {
+        node == self.me
+    }
+
+    /// What this node knows of node `node`.
+    pub fn node(&self, node: usize) -> (&Node, &NodeInfo) {
+        (&self.map.nodes()[node], &self.info[node])
+    }
+
+    /// True when every slot is served: the cluster accepts commands on keys.
+    pub fn is_ok(&self) -> bool {
+        (0..SLOTS as u16).all(|s| self.map.owner(s).is_some())
+    }
+
+    /// How many slots have an owner.
+    pub fn slots_assigned(&self) -> usize {
+        (0..SLOTS as u16).filter(|&s| self.map.owner(s).is_some()).count()
+    }
+
+    /// Primaries serving at least one slot (`cluster_size`).
+    pub fn size(&self) -> usize {
+        (0..self.info.len()).filter(|&n| self.info[n].replica_of.is_none() && !self.map.ranges(n).is_empty()).count()
+    }
+
+    /// Forgets node `node` (CLUSTER FORGET): the slots it served are unbound.
+    /// This node itself is never forgotten.
+    pub fn remove_node(&mut self, node: usize) {
+        if node == self.me || node >= self.info.len() {
+            return;
+        }
+        self.map.remove_node(node);
+        self.info.remove(node);
+        if self.me > node {
+            self.me -= 1;
+        }
+    }
+
+    /// Gives `slot` to this node (ADDSLOTS), or takes it from it (DELSLOTS).
+    pub fn set_mine(&mut self, slot: u16, mine: bool) {
+        let owner = if mine { Some(self.me) } else { None };
+        self.map.set_owner(slot as usize, owner);
+    }
+
+    /// Forgets every slot's owner (FLUSHSLOTS of a lone node, RESET).
+    pub fn forget_my_slots(&mut self) {
+        for slot in 0..SLOTS as u16 {
+            if self.map.owner(slot) == Some(self.me) {
+                self.map.set_owner(slot as usize, None);
+            }
+        }
+    }
+
+    /// Forgets every other node and every slot (CLUSTER RESET).
+    pub fn reset(&mut self, hard: bool, new_id: String) {
+        let me = self.info[self.me].clone();
+        let epochs = (self.current_epoch, self.last_vote_epoch);
+        let id = if hard { new_id } else { self.my_id().to_string() };
+        *self = ClusterState::new(id, NodeInfo { replica_of: None, ..me });
+        if hard {
+            self.info[self.me].config_epoch = 0;
+        } else {
+            (self.current_epoch, self.last_vote_epoch) = epochs;
+        }
+    }
+
+    /// `CLUSTER SET-CONFIG-EPOCH`: the first epoch of a node that knows no other.
+    pub fn set_config_epoch(&mut self, epoch: i64) -> Result<(), CmdError> {
+        if epoch < 0 {
+            return Err(CmdError::owned(format!("ERR Invalid config epoch specified: {epoch}")));
+        }
+        if self.info.len() > 1 {
+            return Err(CmdError::msg(
+                "ERR The user can assign a config epoch only when the node does not know any other node.",
+            ));
+        }
+        if self.info[self.me].config_epoch != 0 {
+            return Err(CmdError::msg("ERR Node config epoch is already non-zero"));
+        }
+        let epoch = epoch as u64;
+        self.info[self.me].config_epoch = epoch;
+        self.current_epoch = self.current_epoch.max(epoch);
+        Ok(())
+    }
+
+    /// `CLUSTER BUMPEPOCH`: a new config epoch without asking the others,
+    /// unless this node's is already the greatest and unique. True if bumped;
+    /// the epoch either way.
+    pub fn bump_epoch(&mut self) -> (bool, u64) {
+        let max = self.info.iter().map(|n| n.config_epoch).max().unwrap_or(0).max(self.current_epoch);
+        let mine = self.info[self.me].config_epoch;
+        if mine == 0 || mine != max {
+            self.current_epoch += 1;
+            self.info[self.me].config_epoch = self.current_epoch;
+            return (true, self.current_epoch);
+        }
+        (false, mine)
+    }
+
+    /// Whether this node runs `cmd` for a client, or the error the client
+    /// hears instead (Redis's `getNodeByQuery`). `queued` holds the commands of
+    /// a transaction at its EXEC: they are checked together.
+    pub fn check<'a>(
+        &self,
+        commands: impl IntoIterator<Item = (Resolved, Args<'a>)>,
+        readonly_client: bool,
+    ) -> Result<Option<u16>, Redirect> {
+        let mut slot: Option<u16> = None;
+        let mut all_read_only = true;
+        // Key by key, as Redis checks them: a first key in an unserved slot
+        // is reported before a later key in another slot.
+        for (cmd, args) in commands {
+            let mut keyed = false;
+            for i in cmd.spec.key_indexes(&args) {
+                let s = key_slot(args.get(i));
+                match slot {
+                    None if self.map.owner(s).is_none() => return Err(Redirect::Unserved(s)),
+                    None => slot = Some(s),
+                    Some(first) if first != s => return Err(Redirect::CrossSlot),
+                    Some(_) => {}
+                }
+                keyed = true;
+            }
+            if keyed {
+                let top = cmd.parent.unwrap_or(cmd.spec);
+                all_read_only &= top.has(flags::READONLY) && !top.has(flags::WRITE);
+            }
+        }
+        let Some(slot) = slot else { return Ok(None) };
+        if !self.is_ok() {
+            return Err(Redirect::Down);
+        }
+        match self.map.owner(slot) {
+            Some(n) if n == self.me => Ok(Some(slot)),
+            // A replica answers reads of its primary's slots to a client that
+            // asked for it (READONLY).
+            Some(n) if readonly_client && all_read_only && self.serves_reads_of(n) => Ok(Some(slot)),
+            Some(node) => Err(Redirect::Moved { slot, node }),
+            None => Err(Redirect::Unserved(slot)),
+        }
+    }
+
+    fn serves_reads_of(&self, primary: usize) -> bool {
+        self.info[self.me].replica_of.as_deref() == Some(self.map.nodes()[primary].id.as_str())
+    }
+
+    /// One node's `CLUSTER NODES` line (without the newline).
+    pub fn node_line(&self, n: usize) -> String {
+        let (node, info) = (&self.map.nodes()[n], &self.info[n]);
+        let mut flags = String::new();
+        if n == self.me {
+            flags.push_str("myself,");
+        }
+        flags.push_str(if info.replica_of.is_some() { "slave" } else { "master" });
+        let mut line = format!(
+            "{} {}:{}@{} {} {} {} {} {} connected",
+            node.id,
+            info.ip,
+            info.port,
+            info.cport,
+            flags,
+            info.replica_of.as_deref().unwrap_or("-"),
+            info.ping_sent,
+            info.pong_recv,
+            info.config_epoch
+        );
+        for (a, b) in self.map.ranges(n) {
+            if a == b {
+                let _ = write!(line, " {a}");
+            } else {
+                let _ = write!(line, " {a}-{b}");
+            }
+        }
+        line
+    }
+
+    /// `CLUSTER NODES`: one line per node, this node first.
+    pub fn nodes_text(&self) -> String {
+        let mut out = String::new();
+        let order = std::iter::once(self.me).chain((0..self.info.len()).filter(|&n| n != self.me));
+        for n in order {
+            out.push_str(&self.node_line(n));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The `cluster-config-file`: `CLUSTER NODES` and the epochs.
+    pub fn config_text(&self) -> String {
+        format!(
+            "{}vars currentEpoch {} lastVoteEpoch {}\n",
+            self.nodes_text(),
+            self.current_epoch,
+            self.last_vote_epoch
+        )
+    }
+
+    /// Reads a `cluster-config-file` written by [`ClusterState::config_text`]
+    /// (or by Redis).
+    pub fn from_config_text(text: &str) -> Result<Self, ConfigError> {
+        // Each node with the slot ranges its line gives.
+        type NodeLine = (Node, NodeInfo, Vec<(u16, u16)>);
+        let mut nodes: Vec<NodeLine> = Vec::new();
+        let mut me = None;
+        let (mut current_epoch, mut last_vote_epoch) = (0, 0);
+        for (i, line) in text.lines().enumerate() {
+            let err = |reason: &str| ConfigError { line: i + 1, reason: reason.to_string() };
+            let fields: Vec<&str> = line.split(' ').filter(|f| !f.is_empty()).collect();
+            match fields.first() {
+                None => continue,
+                Some(&"vars") => {
+                    for pair in fields[1..].chunks(2) {
+                        let value = pair.get(1).and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| err("bad vars"))?;
+                        match pair[0] {
+                            "currentEpoch" => current_epoch = value,
+                            "lastVoteEpoch" => last_vote_epoch = value,
+                            _ => {}
+                        }
+                    }
+                    continue;
+                }
+                Some(_) if fields.len() < 8 => return Err(err("fewer than 8 fields")),
+                Some(_) => {}
+            }
+            let id = fields[0];
+            if id.len() != 40 || !id.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return Err(err("bad node name"));
+            }
+            let (ip, port, cport) = parse_address(fields[1]).ok_or_else(|| err("bad address"))?;
+            let flag_list: Vec<&str> = fields[2].split(',').collect();
+            if flag_list.contains(&"myself") {
+                me = Some(nodes.len());
+            }
+            let replica_of = match (flag_list.contains(&"slave"), fields[3]) {
+                (true, primary) if primary != "-" => Some(primary.to_string()),
+                _ => None,
+            };
+            let number = |f: &str| f.parse::<u64>().map_err(|_| err("bad number"));
+            let info = NodeInfo {
+                ip: ip.to_string(),
+                port,
+                cport,
+                replica_of,
+                ping_sent: number(fields[4])?,
+                pong_recv: number(fields[5])?,
+                config_epoch: number(fields[6])?,
+            };
+            let mut ranges = Vec::new();
+            for r in &fields[8..] {
+                // Slots being migrated or imported (`[slot->-node]`) are
+                // settled again by the nodes themselves.
+                if r.starts_with('[') {
+                    continue;
+                }
+                let (a, b) = r.split_once('-').unwrap_or((r, r));
+                let slot = |s: &str| s.parse::<u16>().ok().filter(|&s| (s as usize) < SLOTS);
+                match (slot(a), slot(b)) {
+                    (Some(a), Some(b)) if a <= b => ranges.push((a, b)),
+                    _ => return Err(err("bad slot range")),
+                }
+            }
+            let node = Node { id: id.to_string(), addr: format!("{ip}:{port}") };
+            nodes.push((node, info, ranges));
+        }
+        let me = me.ok_or(ConfigError { line: 0, reason: "no line for this node (myself)".into() })?;
+        let map = SlotMap::new(nodes.iter().map(|(n, _, _)| n.clone()).collect());
+        let mut state = ClusterState { map, info: Vec::new(), me, current_epoch, last_vote_epoch };
+        for (i, (_, info, ranges)) in nodes.into_iter().enumerate() {
+            for (a, b) in ranges {
+                state.map.assign(a as usize..b as usize + 1, i);
+            }
+            state.info.push(info);
+        }
+        Ok(state)
+    }
+
+    /// `CLUSTER INFO`.
+    pub fn info_text(&self, messages_sent: u64, messages_received: u64) -> String {
+        let assigned = self.slots_assigned();
+        format!(
+            "cluster_state:{}\r\ncluster_slots_assigned:{assigned}\r\ncluster_slots_ok:{assigned}\r\n\
+             cluster_slots_pfail:0\r\ncluster_slots_fail:0\r\ncluster_known_nodes:{}\r\ncluster_size:{}\r\n\
+             cluster_current_epoch:{}\r\ncluster_my_epoch:{}\r\ncluster_stats_messages_sent:{messages_sent}\r\n\
+             cluster_stats_messages_received:{messages_received}\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n",
+            if self.is_ok() { "ok" } else { "fail" },
+            self.info.len(),
+            self.size(),
+            self.current_epoch,
+            self.my_epoch(),
+        )
+    }
+
+    /// The config epoch of this node, or of its primary if it is a replica.
+    pub fn my_epoch(&self) -> u64 {
+        match &self.info[self.me].replica_of {
+            Some(p) => self.find(p).map_or(0, |n| self.info[n].config_epoch),
+            None => self.info[self.me].config_epoch,
+        }
+    }
+
+    /// The replicas of node `node`.
+    pub fn replicas_of(&self, node: usize) -> Vec<usize> {
+        let id = &self.map.nodes()[node].id;
+        (0..self.info.len()).filter(|&n| self.info[n].replica_of.as_ref() == Some(id)).collect()
+    }
+}
+
+/// `ip:port@cport[,hostname]`.
+fn parse_address(field: &str) -> Option<(&str, u16, u16)> {
+    let field = field.split(',').next()?;
+    let (addr, cport) = field.split_once('@')?;
+    let (ip, port) = addr.rsplit_once(':')?;
+    Some((ip, port.parse().ok()?, cport.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::resolve;
+    use crate::resp::request::Argv;
+
+    const A: &str = "589f6d6b8bff3d87ba7d00cf61feda78af464cc6";
+
+    fn lone() -> ClusterState {
+        let me = NodeInfo { ip: String::new(), port: 7101, cport: 17101, ..NodeInfo::default() };
+        ClusterState::new(A.to_string(), me)
+    }
+
+    fn check(state: &ClusterState, lines: &[&str]) -> Result<Option<u16>, String> {
+        let argvs: Vec<Argv> = lines.iter().map(|l| Argv::from_args(l.split(' '))).collect();
+        let bound: Vec<Args<'_>> = argvs.iter().map(|a| a.bind(&[])).collect();
+        let cmds: Vec<(Resolved, Args<'_>)> = bound.iter().map(|a| (resolve(a).unwrap(), *a)).collect();
+        state.check(cmds, false).map_err(|r| state.slots().error(&r).text().into_owned())
+    }
+
+    #[test]
+    fn a_lone_node_prints_as_redis_does() {
+        let mut s = lone();
+        assert_eq!(s.nodes_text(), format!("{A} :7101@17101 myself,master - 0 0 0 connected\n"));
+        for slot in (0..=100).chain([200, 201, 300]) {
+            s.set_mine(slot, true);
+        }
+        assert_eq!(s.nodes_text(), format!("{A} :7101@17101 myself,master - 0 0 0 connected 0-100 200-201 300\n"));
+        assert!(s.info_text(0, 0).starts_with("cluster_state:fail\r\ncluster_slots_assigned:104\r\n"));
+        assert_eq!(s.config_text().lines().last(), Some("vars currentEpoch 0 lastVoteEpoch 0"));
+    }
+
+    #[test]
+    fn the_config_file_reads_back_what_it_wrote() {
+        let mut s = lone();
+        s.set_my_address("127.0.0.1", 7000, 17000);
+        for slot in 0..16384 {
+            s.set_mine(slot, slot % 3 != 1);
+        }
+        s.set_config_epoch(7).unwrap();
+        let text = s.config_text();
+        let back = ClusterState::from_config_text(&text).unwrap();
+        assert_eq!(back.config_text(), text);
+        assert_eq!(back.my_id(), A);
+        assert_eq!(back.current_epoch, 7);
+        assert_eq!(back.me().port, 7000);
+    }
+
+    #[test]
+    fn a_damaged_config_file_names_its_line() {
+        let bad_range = format!("{A} :7101@17101 myself,master - 0 0 0 connected 5-2\n");
+        assert_eq!(ClusterState::from_config_text(&bad_range).unwrap_err().line, 1);
+        let no_myself = format!("{A} :7101@17101 master - 0 0 0 connected\n");
+        assert!(ClusterState::from_config_text(&no_myself).unwrap_err().reason.contains("myself"));
+        assert_eq!(ClusterState::from_config_text("vars currentEpoch x\n").unwrap_err().line, 1);
+        let short_name = "abc :7101@17101 myself,master - 0 0 0 connected\n";
+        assert!(ClusterState::from_config_text(short_name).is_err());
+        let bad_port = format!("\n{A} :70000@1 myself,master - 0 0 0 connected\n");
+        assert_eq!(ClusterState::from_config_text(&bad_port).unwrap_err().line, 2);
+    }
+
+    #[test]
+    fn routing_follows_redis() {
+        let mut s = lone();
+        assert_eq!(check(&s, &["GET foo"]), Err("CLUSTERDOWN Hash slot not served".into()));
+        assert_eq!(check(&s, &["PING"]), Ok(None));
+        for slot in 0..16384 {
+            s.set_mine(slot, true);
+        }
+        assert_eq!(check(&s, &["GET foo"]), Ok(Some(12182)));
+        assert_eq!(check(&s, &["MSET a 1 b 2"]), Err("CROSSSLOT Keys in request don't hash to the same slot".into()));
+        // A transaction is checked as a whole at EXEC.
+        assert_eq!(
+            check(&s, &["SET a 1", "SET b 1"]),
+            Err("CROSSSLOT Keys in request don't hash to the same slot".into())
+        );
+        assert_eq!(check(&s, &["SET {a}x 1", "GET a"]), Ok(Some(15495)));
+        s.set_mine(0, false);
+        assert_eq!(check(&s, &["GET {a}x"]), Err("CLUSTERDOWN The cluster is down".into()));
+        assert_eq!(check(&s, &["GET {b}x"]), Err("CLUSTERDOWN The cluster is down".into()));
+        assert_eq!(check(&s, &["GET {a}x", "PING"]), Err("CLUSTERDOWN The cluster is down".into()));
+    }
+
+    #[test]
+    fn epochs_follow_redis() {
+        let mut s = lone();
+        assert_eq!(s.set_config_epoch(-1).unwrap_err().text(), "ERR Invalid config epoch specified: -1");
+        assert_eq!(s.bump_epoch(), (true, 1));
+        assert_eq!(s.bump_epoch(), (false, 1));
+        assert_eq!(s.set_config_epoch(5).unwrap_err().text(), "ERR Node config epoch is already non-zero");
+        let mut s = lone();
+        s.set_config_epoch(5).unwrap();
+        assert_eq!((s.current_epoch, s.my_epoch()), (5, 5));
+        s.reset(true, "f".repeat(40));
+        assert_eq!((s.my_id(), s.my_epoch()), ("f".repeat(40).as_str(), 0));
+    }
+}
