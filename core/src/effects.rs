@@ -209,34 +209,31 @@ fn chunked(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[&[u8]], width: us
 }
 
 /// A stream: its entries, its ids and counters (XSETID), its groups, their
-/// pending entries (XCLAIM .. FORCE) and consumers.
+/// pending entries (XCLAIM .. FORCE) and consumers. A pending entry whose
+/// stream entry is gone (XDEL, trimming) cannot be claimed back, so it is
+/// added, claimed and deleted again (Redis's command rewrite loses these).
 fn rewrite_stream(out: &mut Vec<u8>, key: &[u8], s: &StreamValue) {
     let text = |id: StreamId| id.to_text();
-    if s.length == 0 {
+    let gone: std::collections::BTreeSet<StreamId> =
+        s.groups.values().flat_map(|g| g.pending.keys()).filter(|&&id| s.get(id).is_none()).copied().collect();
+    if s.length == 0 && gone.is_empty() {
         // An empty stream is made by adding an entry and trimming it away.
         encode_command(out, &[b"XADD".as_slice(), key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
     }
+    let mut phantoms = gone.iter().peekable();
     for e in s.iter() {
+        while let Some(id) = phantoms.next_if(|&&id| id < e.id) {
+            encode_command(out, &[b"XADD".as_slice(), key, text(*id).as_bytes(), b"x", b"y"]);
+        }
         let id = text(e.id);
         let mut argv: Vec<&[u8]> = vec![b"XADD", key, id.as_bytes()];
         argv.extend(e.fields.iter().flat_map(|(f, v)| [f.as_slice(), v.as_slice()]));
         encode_command(out, &argv);
     }
+    for id in phantoms {
+        encode_command(out, &[b"XADD".as_slice(), key, text(*id).as_bytes(), b"x", b"y"]);
+    }
     let mut n = itoa::Buffer::new();
-    let (last, maxdel) = (text(s.last_id), text(s.max_deleted_id));
-    let added = n.format(s.entries_added).to_string();
-    encode_command(
-        out,
-        &[
-            b"XSETID".as_slice(),
-            key,
-            last.as_bytes(),
-            b"ENTRIESADDED",
-            added.as_bytes(),
-            b"MAXDELETEDID",
-            maxdel.as_bytes(),
-        ],
-    );
     for (name, g) in &s.groups {
         let (gid, read) = (text(g.last_id), n.format(g.entries_read).to_string());
         encode_command(
@@ -269,6 +266,37 @@ fn rewrite_stream(out: &mut Vec<u8>, key: &[u8], s: &StreamValue) {
             }
         }
     }
+    // Entries before the first one left may have been trimmed, which leaves
+    // max-deleted-entry-id alone, so they go as a trim does; entries after
+    // it can only have been deleted (XDEL), which the XSETID below restores.
+    let first = s.edge(false).map(|e| e.id);
+    let trimmed = gone.iter().any(|&id| first.is_none_or(|f| id < f));
+    match first {
+        Some(f) if trimmed => encode_command(out, &[b"XTRIM".as_slice(), key, b"MINID", text(f).as_bytes()]),
+        None if trimmed => encode_command(out, &[b"XTRIM".as_slice(), key, b"MAXLEN", b"0"]),
+        _ => {}
+    }
+    let deleted: Vec<String> = gone.iter().filter(|&&id| first.is_some_and(|f| id > f)).map(|&id| text(id)).collect();
+    if !deleted.is_empty() {
+        let mut argv: Vec<&[u8]> = vec![b"XDEL", key];
+        argv.extend(deleted.iter().map(|i| i.as_bytes()));
+        encode_command(out, &argv);
+    }
+    // Last, so the counters are the stream's whatever the commands above did.
+    let (last, maxdel) = (text(s.last_id), text(s.max_deleted_id));
+    let added = n.format(s.entries_added).to_string();
+    encode_command(
+        out,
+        &[
+            b"XSETID".as_slice(),
+            key,
+            last.as_bytes(),
+            b"ENTRIESADDED",
+            added.as_bytes(),
+            b"MAXDELETEDID",
+            maxdel.as_bytes(),
+        ],
+    );
 }
 
 #[cfg(test)]
