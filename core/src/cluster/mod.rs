@@ -6,7 +6,7 @@
 
 mod state;
 
-pub use state::{ClusterState, ConfigError, NodeInfo};
+pub use state::{ClusterState, ConfigError, GossipEntry, Handshake, NodeInfo, NodeReport};
 
 use crate::commands::{flags, Resolved};
 use crate::error::CmdError;
@@ -85,6 +85,12 @@ impl SlotMap {
         if let Some(o) = self.owner.get_mut(slot) {
             *o = node.and_then(|n| u16::try_from(n).ok()).unwrap_or(UNASSIGNED);
         }
+    }
+
+    /// Adds a node that serves no slot yet; its index.
+    pub fn add_node(&mut self, node: Node) -> usize {
+        self.nodes.push(node);
+        self.nodes.len() - 1
     }
 
     /// Removes node `node`: the slots it served are unbound, and the nodes

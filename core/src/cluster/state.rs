@@ -39,6 +39,52 @@ pub struct NodeInfo {
     pub ping_sent: u64,
     /// Unix milliseconds of the last pong received from it.
     pub pong_recv: u64,
+    /// This node's link to it works (always true of this node itself).
+    pub connected: bool,
+}
+
+/// A node this node was asked to meet (CLUSTER MEET, or named in another
+/// node's gossip) and whose name it has not learned yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handshake {
+    /// Its IP address.
+    pub ip: String,
+    /// Its client port.
+    pub port: u16,
+    /// Its cluster bus port.
+    pub cport: u16,
+}
+
+/// What a node says of itself in a message on the cluster bus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeReport {
+    /// Its name.
+    pub id: String,
+    /// Its client port.
+    pub port: u16,
+    /// Its cluster bus port.
+    pub cport: u16,
+    /// Its primary, if it is a replica.
+    pub replica_of: Option<String>,
+    /// Its config epoch.
+    pub config_epoch: u64,
+    /// The greatest epoch it has seen.
+    pub current_epoch: u64,
+    /// The slot ranges it serves, inclusive.
+    pub slots: Vec<(u16, u16)>,
+}
+
+/// Another node named in a bus message's gossip, as the sender knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GossipEntry {
+    /// Its name.
+    pub id: String,
+    /// Its address, client port and bus port.
+    pub ip: String,
+    /// Its client port.
+    pub port: u16,
+    /// Its cluster bus port.
+    pub cport: u16,
 }
 
 /// The cluster as one node sees it.
@@ -52,7 +98,19 @@ pub struct ClusterState {
     pub current_epoch: u64,
     /// The epoch of this node's last failover vote.
     pub last_vote_epoch: u64,
+    /// Bus messages sent (CLUSTER INFO).
+    pub messages_sent: u64,
+    /// Bus messages received.
+    pub messages_received: u64,
+    /// Nodes to meet whose names are not known yet.
+    handshakes: Vec<Handshake>,
+    /// Nodes forgotten (CLUSTER FORGET) and the Unix millisecond until
+    /// which gossip may not bring them back.
+    forgotten: Vec<(String, u64)>,
 }
+
+/// How long a forgotten node is kept out, as in Redis.
+const FORGET_MS: u64 = 60_000;
 
 /// Why a `cluster-config-file` could not be read: the line and what is wrong.
 #[derive(Debug, PartialEq, Eq)]
@@ -73,7 +131,17 @@ impl ClusterState {
     /// A cluster of one node, `id`, serving no slot.
     pub fn new(id: String, me: NodeInfo) -> Self {
         let node = Node { id, addr: format!("{}:{}", me.ip, me.port) };
-        ClusterState { map: SlotMap::new(vec![node]), info: vec![me], me: 0, current_epoch: 0, last_vote_epoch: 0 }
+        ClusterState {
+            map: SlotMap::new(vec![node]),
+            info: vec![NodeInfo { connected: true, ..me }],
+            me: 0,
+            current_epoch: 0,
+            last_vote_epoch: 0,
+            messages_sent: 0,
+            messages_received: 0,
+            handshakes: Vec::new(),
+            forgotten: Vec::new(),
+        }
     }
 
     /// This node's name (`CLUSTER MYID`).
@@ -146,10 +214,13 @@ impl ClusterState {
 
     /// Forgets node `node` (CLUSTER FORGET): the slots it served are unbound.
     /// This node itself is never forgotten.
-    pub fn remove_node(&mut self, node: usize) {
+    pub fn remove_node(&mut self, node: usize, now_ms: u64) {
         if node == self.me || node >= self.info.len() {
             return;
         }
+        let id = self.map.nodes()[node].id.clone();
+        self.forgotten.retain(|(f, until)| *f != id && *until > now_ms);
+        self.forgotten.push((id, now_ms + FORGET_MS));
         self.map.remove_node(node);
         self.info.remove(node);
         if self.me > node {
@@ -274,7 +345,7 @@ impl ClusterState {
         }
         flags.push_str(if info.replica_of.is_some() { "slave" } else { "master" });
         let mut line = format!(
-            "{} {}:{}@{} {} {} {} {} {} connected",
+            "{} {}:{}@{} {} {} {} {} {} {}",
             node.id,
             info.ip,
             info.port,
@@ -283,7 +354,8 @@ impl ClusterState {
             info.replica_of.as_deref().unwrap_or("-"),
             info.ping_sent,
             info.pong_recv,
-            info.config_epoch
+            info.config_epoch,
+            if info.connected { "connected" } else { "disconnected" }
         );
         for (a, b) in self.map.ranges(n) {
             if a == b {
@@ -344,7 +416,7 @@ impl ClusterState {
                 Some(_) => {}
             }
             let id = fields[0];
-            if id.len() != 40 || !id.bytes().all(|c| c.is_ascii_hexdigit()) {
+            if !valid_name(id) {
                 return Err(err("bad node name"));
             }
             let (ip, port, cport) = parse_address(fields[1]).ok_or_else(|| err("bad address"))?;
@@ -365,6 +437,7 @@ impl ClusterState {
                 ping_sent: number(fields[4])?,
                 pong_recv: number(fields[5])?,
                 config_epoch: number(fields[6])?,
+                connected: flag_list.contains(&"myself"),
             };
             let mut ranges = Vec::new();
             for r in &fields[8..] {
@@ -385,7 +458,17 @@ impl ClusterState {
         }
         let me = me.ok_or(ConfigError { line: 0, reason: "no line for this node (myself)".into() })?;
         let map = SlotMap::new(nodes.iter().map(|(n, _, _)| n.clone()).collect());
-        let mut state = ClusterState { map, info: Vec::new(), me, current_epoch, last_vote_epoch };
+        let mut state = ClusterState {
+            map,
+            info: Vec::new(),
+            me,
+            current_epoch,
+            last_vote_epoch,
+            messages_sent: 0,
+            messages_received: 0,
+            handshakes: Vec::new(),
+            forgotten: Vec::new(),
+        };
         for (i, (_, info, ranges)) in nodes.into_iter().enumerate() {
             for (a, b) in ranges {
                 state.map.assign(a as usize..b as usize + 1, i);
@@ -395,8 +478,155 @@ impl ClusterState {
         Ok(state)
     }
 
+    /// CLUSTER MEET: remembers to meet the node at `ip:port` (bus port
+    /// `cport`). Redis's error for an address that is not an IP address.
+    pub fn meet(&mut self, ip: &str, port: u16, cport: u16) -> Result<(), String> {
+        let ip: std::net::IpAddr =
+            ip.parse().map_err(|_| format!("ERR Invalid node address specified: {ip}:{port}"))?;
+        let ip = ip.to_string();
+        let known = self.info.iter().any(|n| n.ip == ip && n.port == port && n.cport == cport);
+        let pending = self.handshakes.iter().any(|h| h.ip == ip && h.port == port);
+        if !known && !pending {
+            self.handshakes.push(Handshake { ip, port, cport });
+        }
+        Ok(())
+    }
+
+    /// The nodes to meet.
+    pub fn handshakes(&self) -> &[Handshake] {
+        &self.handshakes
+    }
+
+    /// Gives up meeting the node at `ip:port`.
+    pub fn drop_handshake(&mut self, ip: &str, port: u16) {
+        self.handshakes.retain(|h| !(h.ip == ip && h.port == port));
+    }
+
+    /// This node's report of itself, for its bus messages.
+    pub fn my_report(&self) -> NodeReport {
+        let me = &self.info[self.me];
+        NodeReport {
+            id: self.my_id().to_string(),
+            port: me.port,
+            cport: me.cport,
+            replica_of: me.replica_of.clone(),
+            config_epoch: me.config_epoch,
+            current_epoch: self.current_epoch,
+            slots: self.map.ranges(self.me),
+        }
+    }
+
+    /// The other nodes this node knows, for its bus messages' gossip.
+    pub fn gossip(&self) -> Vec<GossipEntry> {
+        (0..self.info.len())
+            .filter(|&n| n != self.me && !self.info[n].ip.is_empty())
+            .map(|n| GossipEntry {
+                id: self.map.nodes()[n].id.clone(),
+                ip: self.info[n].ip.clone(),
+                port: self.info[n].port,
+                cport: self.info[n].cport,
+            })
+            .collect()
+    }
+
+    /// Takes in a bus message from `sender`, which this node reached at (or
+    /// heard from) IP `ip`: `meet` says the sender asked to be met (MEET,
+    /// or the pong to this node's MEET), so an unknown sender joins. Applies
+    /// Redis Cluster's rules: the greatest epoch wins, a slot goes to the
+    /// claimant with the greater config epoch, two primaries with one config
+    /// epoch are parted by the one with the smaller name taking a new epoch,
+    /// and gossip names nodes to meet. True if the view changed (to save).
+    pub fn receive(&mut self, sender: &NodeReport, ip: &str, meet: bool, gossip: &[GossipEntry], now_ms: u64) -> bool {
+        if sender.id == self.my_id() || !valid_name(&sender.id) {
+            return false;
+        }
+        let mut changed = false;
+        let node = match self.find(&sender.id) {
+            Some(n) => n,
+            None if meet && !self.is_forgotten(&sender.id, now_ms) => {
+                self.drop_handshake(ip, sender.port);
+                self.map.add_node(Node { id: sender.id.clone(), addr: format!("{ip}:{}", sender.port) });
+                self.info.push(NodeInfo {
+                    ip: ip.to_string(),
+                    port: sender.port,
+                    cport: sender.cport,
+                    ..NodeInfo::default()
+                });
+                changed = true;
+                self.info.len() - 1
+            }
+            None => return false,
+        };
+        self.drop_handshake(ip, sender.port);
+        let info = &mut self.info[node];
+        info.pong_recv = now_ms;
+        info.ping_sent = 0;
+        info.connected = true;
+        if (info.replica_of.as_ref(), info.config_epoch) != (sender.replica_of.as_ref(), sender.config_epoch) {
+            info.replica_of = sender.replica_of.clone();
+            info.config_epoch = sender.config_epoch;
+            changed = true;
+        }
+        if sender.current_epoch > self.current_epoch {
+            self.current_epoch = sender.current_epoch;
+            changed = true;
+        }
+        if sender.replica_of.is_none() {
+            for &(a, b) in &sender.slots {
+                for slot in a..=b.min(SLOTS as u16 - 1) {
+                    let owner = self.map.owner(slot);
+                    let wins = match owner {
+                        Some(o) if o == node => false,
+                        Some(o) => self.info[o].config_epoch < sender.config_epoch,
+                        None => true,
+                    };
+                    if wins {
+                        self.map.set_owner(slot as usize, Some(node));
+                        changed = true;
+                    }
+                }
+            }
+            let me = &self.info[self.me];
+            if me.replica_of.is_none() && me.config_epoch == sender.config_epoch && self.my_id() < sender.id.as_str() {
+                self.current_epoch += 1;
+                self.info[self.me].config_epoch = self.current_epoch;
+                changed = true;
+            }
+        }
+        for g in gossip {
+            let known = g.id == self.my_id() || self.find(&g.id).is_some() || self.is_forgotten(&g.id, now_ms);
+            if !known && !g.ip.is_empty() && valid_name(&g.id) {
+                let _ = self.meet(&g.ip, g.port, g.cport);
+            }
+        }
+        changed
+    }
+
+    /// Learns this node's own IP address from the bus, if it had none.
+    pub fn learn_my_ip(&mut self, ip: &str) -> bool {
+        if !self.info[self.me].ip.is_empty() {
+            return false;
+        }
+        let me = &self.info[self.me];
+        let (port, cport) = (me.port, me.cport);
+        self.set_my_address(ip, port, cport);
+        true
+    }
+
+    /// Marks the link to node `id` up or down.
+    pub fn set_connected(&mut self, id: &str, up: bool) {
+        if let Some(n) = self.find(id).filter(|&n| n != self.me) {
+            self.info[n].connected = up;
+        }
+    }
+
+    fn is_forgotten(&self, id: &str, now_ms: u64) -> bool {
+        self.forgotten.iter().any(|(f, until)| f == id && *until > now_ms)
+    }
+
     /// `CLUSTER INFO`.
-    pub fn info_text(&self, messages_sent: u64, messages_received: u64) -> String {
+    pub fn info_text(&self) -> String {
+        let (messages_sent, messages_received) = (self.messages_sent, self.messages_received);
         let assigned = self.slots_assigned();
         format!(
             "cluster_state:{}\r\ncluster_slots_assigned:{assigned}\r\ncluster_slots_ok:{assigned}\r\n\
@@ -424,6 +654,11 @@ impl ClusterState {
         let id = &self.map.nodes()[node].id;
         (0..self.info.len()).filter(|&n| self.info[n].replica_of.as_ref() == Some(id)).collect()
     }
+}
+
+/// A node name: 40 hex characters.
+fn valid_name(id: &str) -> bool {
+    id.len() == 40 && id.bytes().all(|c| c.is_ascii_hexdigit())
 }
 
 /// `ip:port@cport[,hostname]`.
@@ -462,7 +697,7 @@ mod tests {
             s.set_mine(slot, true);
         }
         assert_eq!(s.nodes_text(), format!("{A} :7101@17101 myself,master - 0 0 0 connected 0-100 200-201 300\n"));
-        assert!(s.info_text(0, 0).starts_with("cluster_state:fail\r\ncluster_slots_assigned:104\r\n"));
+        assert!(s.info_text().starts_with("cluster_state:fail\r\ncluster_slots_assigned:104\r\n"));
         assert_eq!(s.config_text().lines().last(), Some("vars currentEpoch 0 lastVoteEpoch 0"));
     }
 
@@ -529,5 +764,84 @@ mod tests {
         assert_eq!((s.current_epoch, s.my_epoch()), (5, 5));
         s.reset(true, "f".repeat(40));
         assert_eq!((s.my_id(), s.my_epoch()), ("f".repeat(40).as_str(), 0));
+    }
+
+    fn report(id: char, epoch: u64, slots: Vec<(u16, u16)>) -> NodeReport {
+        NodeReport {
+            id: id.to_string().repeat(40),
+            port: 7000 + id as u16,
+            cport: 17000 + id as u16,
+            replica_of: None,
+            config_epoch: epoch,
+            current_epoch: epoch,
+            slots,
+        }
+    }
+
+    #[test]
+    fn nodes_join_by_meeting_and_slots_go_to_the_greater_epoch() {
+        let mut s = lone();
+        let b = report('b', 2, vec![(100, 199)]);
+        // An unknown node is taken in only from a MEET (or its answer to ours).
+        assert!(!s.receive(&b, "10.0.0.2", false, &[], 1));
+        assert_eq!(s.known_nodes(), 1);
+        s.meet("10.0.0.2", b.port, b.cport).unwrap();
+        assert_eq!(s.handshakes().len(), 1);
+        assert!(s.receive(&b, "10.0.0.2", true, &[], 1));
+        assert!(s.handshakes().is_empty(), "the handshake is done");
+        assert_eq!(s.known_nodes(), 2);
+        let bi = s.find(&b.id).unwrap();
+        assert_eq!(s.slots().owner(150), Some(bi));
+        assert_eq!(s.slots().nodes()[bi].addr, format!("10.0.0.2:{}", b.port));
+        assert_eq!(s.current_epoch, 2);
+        // A claim with a smaller epoch loses to the owner's; a greater one wins.
+        for slot in 0..100 {
+            s.set_mine(slot, true);
+        }
+        s.bump_epoch();
+        let mine = s.my_epoch();
+        assert!(mine > 2);
+        let weak = report('b', 2, vec![(0, 10)]);
+        s.receive(&weak, "10.0.0.2", false, &[], 2);
+        assert!(s.is_me(s.slots().owner(5).unwrap()));
+        let strong = report('b', mine + 1, vec![(0, 10)]);
+        assert!(s.receive(&strong, "10.0.0.2", false, &[], 3));
+        assert_eq!(s.slots().owner(5), Some(bi));
+        assert!(s.is_me(s.slots().owner(50).unwrap()));
+    }
+
+    #[test]
+    fn gossip_names_nodes_to_meet_and_forgotten_ones_stay_away() {
+        let mut s = lone();
+        let b = report('b', 1, vec![]);
+        s.receive(&b, "10.0.0.2", true, &[], 1);
+        let c = GossipEntry { id: "c".repeat(40), ip: "10.0.0.3".into(), port: 7003, cport: 17003 };
+        s.receive(&b, "10.0.0.2", false, std::slice::from_ref(&c), 2);
+        assert_eq!(s.handshakes(), &[Handshake { ip: "10.0.0.3".into(), port: 7003, cport: 17003 }]);
+        let bi = s.find(&b.id).unwrap();
+        s.remove_node(bi, 10);
+        assert_eq!(s.known_nodes(), 1);
+        // Gossip about it, or its MEET, is ignored for a minute...
+        let d = GossipEntry { id: b.id.clone(), ip: "10.0.0.2".into(), port: b.port, cport: b.cport };
+        s.receive(&report('c', 1, vec![]), "10.0.0.3", true, std::slice::from_ref(&d), 20);
+        assert!(s.find(&b.id).is_none());
+        assert!(!s.receive(&b, "10.0.0.2", true, &[], 30));
+        // ...and not after.
+        assert!(s.receive(&b, "10.0.0.2", true, &[], 10 + FORGET_MS + 1));
+    }
+
+    #[test]
+    fn two_primaries_with_one_config_epoch_are_parted() {
+        let mut s = lone();
+        s.set_config_epoch(4).unwrap();
+        // The node with the smaller name takes a new epoch.
+        let bigger = NodeReport { id: "f".repeat(40), ..report('b', 4, vec![]) };
+        s.receive(&bigger, "10.0.0.2", true, &[], 1);
+        assert_eq!(s.my_epoch(), 5);
+        let mut t = ClusterState::new("f".repeat(40), NodeInfo::default());
+        t.set_config_epoch(4).unwrap();
+        let smaller = NodeReport { id: A.to_string(), ..report('b', 4, vec![]) };
+        t.receive(&smaller, "10.0.0.2", true, &[], 1);
+        assert_eq!(t.my_epoch(), 4);
     }
 }

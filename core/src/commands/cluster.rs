@@ -121,6 +121,14 @@ pub(crate) const SPECS: &[CommandSpec] = &[
                 "7.0.0",
                 links,
             )),
+            cl(
+                "meet",
+                -4,
+                ADMIN | STALE | NO_ASYNC_LOADING,
+                "Forces a node to handshake with another node.",
+                "3.0.0",
+                meet,
+            ),
             cl("myid", 2, STALE, "Returns the ID of a node.", "3.0.0", myid),
             cl("myshardid", 2, STALE, "Returns the shard ID of a node.", "7.2.0", myshardid),
             nondeterministic(cl("nodes", 2, STALE, "Returns the cluster configuration for a node.", "3.0.0", nodes)),
@@ -361,9 +369,10 @@ fn forget(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
         }
         Ok(())
     })??;
+    let now = ctx.now;
     change(ctx, |state| {
         if let Ok(node) = named_node(state, &args) {
-            state.remove_node(node);
+            state.remove_node(node, now);
         }
         Ok(())
     })?;
@@ -372,7 +381,7 @@ fn forget(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn info(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
-    let text = read(ctx, |state| state.info_text(0, 0))?;
+    let text = read(ctx, |state| state.info_text())?;
     ctx.out.verbatim("txt", text.as_bytes());
     Ok(())
 }
@@ -381,6 +390,29 @@ fn links(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     // Links are to other nodes; a node that has met none has none.
     read(ctx, |_| ())?;
     ctx.out.array(0);
+    Ok(())
+}
+
+fn meet(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    read(ctx, |_| ())?;
+    if args.len() > 5 {
+        return Err(super::util::unknown_subcommand(args.get(1), "CLUSTER"));
+    }
+    let port_arg = |i: usize, what: &str| {
+        let a = args.get(i);
+        parse_i64(a).ok_or_else(|| {
+            CmdError::owned(format!("ERR Invalid {what} port specified: {}", String::from_utf8_lossy(a)))
+        })
+    };
+    let port = port_arg(3, "TCP base")?;
+    let cport = if args.len() == 5 { port_arg(4, "TCP bus")? } else { port.saturating_add(10000) };
+    let ip = String::from_utf8_lossy(args.get(2)).into_owned();
+    let valid = |p: i64| u16::try_from(p).ok().filter(|&p| p > 0);
+    let (Some(port), Some(cport)) = (valid(port), valid(cport)) else {
+        return Err(CmdError::owned(format!("ERR Invalid node address specified: {ip}:{port}")));
+    };
+    change(ctx, |state| state.meet(&ip, port, cport).map_err(CmdError::owned))?;
+    ctx.out.ok();
     Ok(())
 }
 
@@ -597,6 +629,8 @@ fn help(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
             "    Return information about the cluster.",
             "KEYSLOT <key>",
             "    Return the hash slot for <key>.",
+            "MEET <ip> <port> [<bus-port>]",
+            "    Connect nodes into a working cluster.",
             "MYID",
             "    Return the node id.",
             "MYSHARDID",

@@ -2,7 +2,9 @@
 //! cluster, read from its `cluster-config-file` at start (or created with a
 //! fresh node name) and written back, durably, after every change, as Redis
 //! does. Routing and the CLUSTER commands live in core; this module owns the
-//! file.
+//! file and, in [`bus`], the links between nodes.
+
+pub mod bus;
 
 use crate::config::Config;
 use crate::persistence::write_durably;
@@ -19,6 +21,8 @@ pub struct ClusterNode {
     path: PathBuf,
     /// Serialises saves: they share one temporary file.
     saving: Mutex<()>,
+    /// The bus port.
+    pub cport: u16,
 }
 
 impl ClusterNode {
@@ -53,7 +57,7 @@ impl ClusterNode {
         // the one the node had learned.
         let ip = if announced.is_empty() { state.me().ip.clone() } else { announced.to_string() };
         state.set_my_address(&ip, port, cport);
-        let node = ClusterNode { state: RwLock::new(state), path, saving: Mutex::new(()) };
+        let node = ClusterNode { state: RwLock::new(state), path, saving: Mutex::new(()), cport };
         node.save()?;
         Ok(Some(node))
     }

@@ -249,6 +249,8 @@ pub const EXIT_SAVE: u8 = 2;
 /// A bound, not yet running server.
 pub struct Server {
     listeners: Vec<TcpListener>,
+    /// The cluster bus port's listener, in cluster mode.
+    bus: Option<TcpListener>,
     http: Vec<TcpListener>,
     shared: Arc<Shared>,
 }
@@ -321,7 +323,14 @@ impl Server {
             shared.set_requirepass(&cfg);
         }
         open_data(&shared)?;
-        Ok(Server { listeners, http, shared })
+        let bus = match &shared.cluster {
+            Some(node) => {
+                let bind = shared.config.read().unwrap_or_else(|p| p.into_inner()).get("bind").to_string();
+                Some(crate::cluster::bus::bind(&bind, node.cport).await?)
+            }
+            None => None,
+        };
+        Ok(Server { listeners, bus, http, shared })
     }
 
     /// The addresses the server listens on.
@@ -351,6 +360,10 @@ impl Server {
             tasks.spawn(accept_loop(l, shared.clone()));
         }
         tasks.spawn(expire_loop(shared.clone()));
+        if let Some(bus) = self.bus {
+            tasks.spawn(crate::cluster::bus::listen(bus, shared.clone()));
+            tasks.spawn(crate::cluster::bus::links(shared.clone()));
+        }
         tasks.spawn(crate::persistence::snapshot::rules_loop(shared.clone()));
         let mut sig = shared.shutdown_signal();
         let _ = sig.wait_for(|v| *v).await;
@@ -423,6 +436,20 @@ fn open_aof(shared: &Arc<Shared>) -> Result<()> {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    accept_until_shutdown(listener, shared, |stream, peer, shared| async move {
+        let _ = stream.set_nodelay(true);
+        connection::serve(stream, peer, shared).await;
+    })
+    .await;
+}
+
+/// Accepts connections on `listener` until shutdown, each served by its own
+/// task running `serve`.
+pub async fn accept_until_shutdown<F, Fut>(listener: TcpListener, shared: Arc<Shared>, serve: F)
+where
+    F: Fn(tokio::net::TcpStream, SocketAddr, Arc<Shared>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let mut sig = shared.shutdown_signal();
     loop {
         let accepted = tokio::select! {
@@ -431,11 +458,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         };
         match accepted {
             Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    connection::serve(stream, peer, shared).await;
-                });
+                tokio::spawn(serve(stream, peer, shared.clone()));
             }
             Err(e) => {
                 // Out of file descriptors or a transient error: back off briefly.

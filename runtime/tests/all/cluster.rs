@@ -235,3 +235,103 @@ fn cluster_commands_need_cluster_mode() {
     let info: redis::InfoDict = q(&mut con, &["INFO", "cluster"]);
     assert_eq!(info.get::<i64>("cluster_enabled"), Some(0));
 }
+
+/// Runs redis-cli with `args`: its output, or `None` when it is not
+/// installed (unless SLOTKV_REQUIRE_REDIS_TOOLS says it must be).
+fn redis_cli(args: &[&str]) -> Option<(bool, String)> {
+    match std::process::Command::new("redis-cli").args(args).output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+            Some((out.status.success(), text))
+        }
+        Err(_) if std::env::var_os("SLOTKV_REQUIRE_REDIS_TOOLS").is_none() => {
+            eprintln!("redis-cli not installed: skipped");
+            None
+        }
+        Err(e) => panic!("redis-cli: {e}"),
+    }
+}
+
+/// Waits (bounded by a deadline, polling) until `ok` holds.
+fn eventually(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ok() {
+        assert!(std::time::Instant::now() < deadline, "{what}: not within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A node on a given client port (a restart must come back on its port),
+/// keeping its keys in an append-only file.
+fn node_on(dir: &Path, port: u16, cport: u16) -> TestServer {
+    let (port, cport) = (port.to_string(), cport.to_string());
+    let dir = dir.to_str().unwrap();
+    let cluster = ["--cluster-enabled", "yes", "--cluster-port", &cport];
+    TestServer::start(&[&cluster[..], &["--dir", dir, "--port", &port, "--appendonly", "yes"]].concat())
+}
+
+#[test]
+fn redis_cli_builds_a_cluster_of_three_that_clients_and_restarts_follow() {
+    if redis_cli(&["--version"]).is_none() {
+        return;
+    }
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
+    let mut nodes: Vec<TestServer> = (0..3).map(|i| node_on(dirs[i].path(), ports[i].0, ports[i].1)).collect();
+    let addrs: Vec<String> = ports.iter().map(|(p, _)| format!("127.0.0.1:{p}")).collect();
+
+    let mut create = vec!["--cluster", "create"];
+    create.extend(addrs.iter().map(String::as_str));
+    create.push("--cluster-yes");
+    let (ok, out) = redis_cli(&create).unwrap();
+    assert!(ok && out.contains("[OK] All 16384 slots covered."), "{out}");
+    let (ok, out) = redis_cli(&["--cluster", "check", &addrs[1]]).unwrap();
+    assert!(ok && out.contains("[OK] All nodes agree about slots configuration."), "{out}");
+    assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
+    for n in &nodes {
+        let mut con = n.client();
+        eventually("every node sees the cluster ok", || info_field(&mut con, "cluster_state") == "ok");
+        assert_eq!(info_field(&mut con, "cluster_known_nodes"), "3");
+        assert_eq!(info_field(&mut con, "cluster_size"), "3");
+        let text: String = q(&mut con, &["CLUSTER", "NODES"]);
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.lines().all(|l| l.contains("127.0.0.1:") && l.ends_with(|c: char| c.is_ascii_digit())), "{text}");
+    }
+
+    // A key of another node's slot is MOVED there; redis-cli -c follows.
+    // slot("foo") = 12182: the third node's (10923-16383).
+    let mut first = nodes[0].client();
+    assert_eq!(err(&mut first, &["GET", "foo"]), format!("MOVED 12182 {}", addrs[2]));
+    for i in 0..50 {
+        let (key, value) = (format!("key:{i}"), format!("value:{i}"));
+        let (ok, out) = redis_cli(&["-c", "-p", &ports[i % 3].0.to_string(), "SET", &key, &value]).unwrap();
+        assert!(ok && out.trim() == "OK", "{out}");
+    }
+    let read_all = |port: u16| {
+        (0..50).all(|i| {
+            let (_, out) = redis_cli(&["-c", "-p", &port.to_string(), "GET", &format!("key:{i}")]).unwrap();
+            out.trim() == format!("value:{i}")
+        })
+    };
+    assert!(read_all(ports[1].0));
+    let total: i64 = nodes.iter().map(|n| q::<i64>(&mut n.client(), &["DBSIZE"])).sum();
+    assert_eq!(total, 50);
+
+    // The third node restarts from its cluster-config-file: same name, same
+    // slots, and the others take it back.
+    let id: String = q(&mut nodes[2].client(), &["CLUSTER", "MYID"]);
+    assert_eq!(nodes[2].terminate(), Some(0));
+    nodes[2] = node_on(dirs[2].path(), ports[2].0, ports[2].1);
+    let mut third = nodes[2].client();
+    let again: String = q(&mut third, &["CLUSTER", "MYID"]);
+    assert_eq!(again, id);
+    let text: String = q(&mut third, &["CLUSTER", "NODES"]);
+    assert!(text.lines().next().unwrap().ends_with("myself,master - 0 0 3 connected 10923-16383"), "{text}");
+    eventually("the first node sees the third connected again", || {
+        let text: String = q(&mut first, &["CLUSTER", "NODES"]);
+        text.lines().any(|l| l.starts_with(&id) && l.contains(" connected 10923-16383"))
+    });
+    assert!(read_all(ports[0].0));
+    let (ok, out) = redis_cli(&["--cluster", "check", &addrs[2]]).unwrap();
+    assert!(ok && out.contains("[OK] All 16384 slots covered."), "{out}");
+}
