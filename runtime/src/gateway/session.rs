@@ -56,7 +56,18 @@ impl HttpClient {
         let shared = &self.shared;
         let mut host = ServerHost { shared, me: &self.info, rng: &mut self.rng };
         let now = now_ms();
+        let start = out.buf.len();
         let done = execute(shared, &self.info, &mut self.state, &mut host, args, now, out).await;
+        // In cluster mode a key of another node's slot is answered by that
+        // node: the caller of an HTTP API never sees MOVED.
+        if let Some(addr) = moved_to(&out.buf[start..]) {
+            let reply = forward(shared, &addr, argv, self.state.resp3).await;
+            out.buf.truncate(start);
+            match reply {
+                Ok(bytes) => out.buf.extend_from_slice(&bytes),
+                Err(e) => out.error(&format!("ERR could not forward the command to {addr}: {e}")),
+            }
+        }
         if let Some(aof) = shared.shards.log() {
             aof.before_reply().await;
         }
@@ -79,6 +90,65 @@ impl HttpClient {
         }
         out.resp3 = self.state.resp3;
     }
+}
+
+/// The `host:port` of a `MOVED` error reply, if `reply` is one.
+fn moved_to(reply: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(reply.strip_prefix(b"-MOVED ")?).ok()?;
+    let addr = text.trim_end().split(' ').nth(1)?;
+    Some(addr.to_string())
+}
+
+/// How long a forwarded command may take, connection included.
+const FORWARD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs `argv` on the node at `addr` over RESP (as RESP3 after HELLO 3 when
+/// the caller speaks it, and after AUTH with this node's `requirepass`, which
+/// the nodes of a cluster share); its reply, as the bytes it sent.
+async fn forward(shared: &Shared, addr: &str, argv: &Argv, resp3: bool) -> std::io::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let password = shared.config.read().unwrap_or_else(|p| p.into_inner()).get("requirepass").to_string();
+    let mut request = Vec::new();
+    let mut preamble = 0;
+    if !password.is_empty() {
+        slotkv_core::effects::encode_command(&mut request, &[b"AUTH".as_slice(), password.as_bytes()]);
+        preamble += 1;
+    }
+    if resp3 {
+        slotkv_core::effects::encode_command(&mut request, &[b"HELLO".as_slice(), b"3"]);
+        preamble += 1;
+    }
+    let args: Vec<&[u8]> = argv.bind(&[]).iter().collect();
+    slotkv_core::effects::encode_command(&mut request, &args);
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.write_all(&request).await?;
+        let mut buf = Vec::new();
+        let mut replies = 0;
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            // Skip the replies to AUTH and HELLO; keep the command's.
+            while let Some((reply, used)) =
+                slotkv_core::resp::frame::decode_reply(&buf).map_err(|e| std::io::Error::other(format!("{e:?}")))?
+            {
+                if replies == preamble {
+                    buf.truncate(used);
+                    return Ok(buf);
+                }
+                if let slotkv_core::Reply::Error(e) = reply {
+                    return Err(std::io::Error::other(e));
+                }
+                buf.drain(..used);
+                replies += 1;
+            }
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(std::io::Error::other("connection closed"));
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    };
+    tokio::time::timeout(FORWARD_TIMEOUT, exchange).await.map_err(|_| std::io::Error::other("timed out"))?
 }
 
 impl Drop for HttpClient {

@@ -317,6 +317,14 @@ fn redis_cli_builds_a_cluster_of_three_that_clients_and_restarts_follow() {
     let total: i64 = nodes.iter().map(|n| q::<i64>(&mut n.client(), &["DBSIZE"])).sum();
     assert_eq!(total, 50);
 
+    // The HTTP gateway of any node answers for every key: it forwards.
+    let set = nodes[0].post_json("/", &[], &serde_json::json!(["SET", "foo", "over-http"]));
+    assert_eq!(set.json(), serde_json::json!({"result": "OK"}), "{set:?}");
+    let held: Option<String> = q(&mut nodes[2].client(), &["GET", "foo"]);
+    assert_eq!(held.as_deref(), Some("over-http"), "the value lives on the slot's node");
+    let got = nodes[1].http("GET", "/get/foo", &[], b"");
+    assert_eq!(got.json(), serde_json::json!({"result": "over-http"}), "{got:?}");
+
     // The third node restarts from its cluster-config-file: same name, same
     // slots, and the others take it back.
     let id: String = q(&mut nodes[2].client(), &["CLUSTER", "MYID"]);
