@@ -56,8 +56,21 @@ pub struct ClientState {
     pub over_maxmemory: bool,
     /// Cluster mode: reads of its primary's slots may run on this replica (READONLY).
     pub cluster_readonly: bool,
-    /// Cluster mode: ASKING came just before this command (it lasts one command).
+    /// Cluster mode: ASKING was sent; the next command takes it.
     pub asking: bool,
+    /// Cluster mode: this command came right after ASKING.
+    pub asked: bool,
+}
+
+/// Where MIGRATE's exchange with its target failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrateIo {
+    /// No connection within the timeout.
+    Connect,
+    /// The connection failed, or sending did.
+    Write,
+    /// Reading a reply failed or took too long.
+    Read,
 }
 
 /// A key one client WATCHes.
@@ -108,6 +121,7 @@ impl ClientState {
             over_maxmemory: false,
             cluster_readonly: false,
             asking: false,
+            asked: false,
         }
     }
 }
@@ -141,6 +155,19 @@ pub trait Host {
     /// This node's view of its cluster; `None` when cluster mode is off.
     fn cluster(&self) -> Option<&std::sync::RwLock<crate::cluster::ClusterState>> {
         None
+    }
+    /// MIGRATE's exchange with another server: sends `request` (RESP
+    /// commands) to `host:port` and reads `replies` replies, each within
+    /// `timeout_ms`. Hosts without a network refuse to connect.
+    fn migrate_exchange(
+        &mut self,
+        _host: &str,
+        _port: &str,
+        _timeout_ms: u64,
+        _request: &[u8],
+        _replies: usize,
+    ) -> Result<Vec<crate::reply::Reply>, MigrateIo> {
+        Err(MigrateIo::Connect)
     }
     /// Saves the cluster's view (the `cluster-config-file`) after a change.
     fn cluster_changed(&mut self) -> Result<(), CmdError> {
@@ -465,7 +492,7 @@ pub fn admit(
     }
     let top = cmd.parent.unwrap_or(cmd.spec);
     // ASKING lasts one command, as in Redis.
-    client.asking = false;
+    client.asked = std::mem::take(&mut client.asking);
     if client.multi.is_none() || top.has(flags::RUNS_IN_MULTI) {
         // In cluster mode a command on keys this node does not serve is
         // redirected; EXEC checks its queue itself, as a whole.
@@ -541,8 +568,47 @@ fn cluster_refusal(
     {
         return None;
     }
-    let redirect = cluster.check([(cmd, *args)], client.cluster_readonly).err()?;
+    let redirect = cluster.check([(cmd, *args)], client.cluster_readonly, client.asked).err()?;
     Some(cluster.slots().error(&redirect))
+}
+
+/// In cluster mode, for a command on a slot being moved to or from this
+/// node, what Redis answers instead of running it: `ASK` to the receiving
+/// node when the keys are gone from here, `TRYAGAIN` when only some are
+/// (here, or on the receiving side after ASKING).
+fn open_slot_refusal(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: &Args<'_>) -> Option<CmdError> {
+    let top = cmd.parent.unwrap_or(cmd.spec);
+    if top.name == "migrate" {
+        return None;
+    }
+    let (to, importing) = {
+        let state = ctx.host.cluster()?.read().unwrap_or_else(|p| p.into_inner());
+        if !state.has_open_slots() {
+            return None;
+        }
+        let first = cmd.spec.key_indexes(args).next()?;
+        let slot = crate::slot::key_slot(args.get(first));
+        (state.migrating_to(slot).map(|addr| (slot, addr)), state.is_importing(slot))
+    };
+    if to.is_none() && !importing {
+        return None;
+    }
+    let (mut existing, mut missing) = (0, 0);
+    for i in cmd.spec.key_indexes(args) {
+        match ctx.exists(args.get(i)) {
+            Ok(true) => existing += 1,
+            _ => missing += 1,
+        }
+    }
+    let tryagain = || CmdError::msg("TRYAGAIN Multiple keys request during rehashing of slot");
+    match to {
+        Some(_) if missing > 0 && existing > 0 => Some(tryagain()),
+        Some((slot, addr)) if missing > 0 => Some(CmdError::owned(format!("ASK {slot} {addr}"))),
+        _ if importing && (ctx.client.asked || top.has(flags::ASKING)) && existing + missing > 1 && missing > 0 => {
+            Some(tryagain())
+        }
+        _ => None,
+    }
 }
 
 /// The error for a command refused past `maxmemory`.
@@ -561,6 +627,10 @@ fn exec_abort(client: &mut ClientState, out: &mut ReplyBuf, e: CmdError) -> Opti
 /// Runs a resolved command: authentication, then its handler. Errors are written
 /// to `ctx.out` as error replies.
 pub fn execute(ctx: &mut ExecCtx<'_>, cmd: Resolved, args: Args<'_>) {
+    if let Some(e) = open_slot_refusal(ctx, cmd, &args) {
+        ctx.out.error(&e.text());
+        return;
+    }
     let Some(threshold) = ctx.host.slowlog_threshold() else {
         return execute_untimed(ctx, cmd, args);
     };

@@ -102,6 +102,11 @@ pub struct ClusterState {
     pub messages_sent: u64,
     /// Bus messages received.
     pub messages_received: u64,
+    /// Slots this node is giving away, and the node receiving each
+    /// (SETSLOT MIGRATING).
+    migrating: std::collections::BTreeMap<u16, String>,
+    /// Slots this node is receiving, and the node giving each (SETSLOT IMPORTING).
+    importing: std::collections::BTreeMap<u16, String>,
     /// Nodes to meet whose names are not known yet.
     handshakes: Vec<Handshake>,
     /// Nodes forgotten (CLUSTER FORGET) and the Unix millisecond until
@@ -139,6 +144,8 @@ impl ClusterState {
             last_vote_epoch: 0,
             messages_sent: 0,
             messages_received: 0,
+            migrating: Default::default(),
+            importing: Default::default(),
             handshakes: Vec::new(),
             forgotten: Vec::new(),
         }
@@ -296,9 +303,11 @@ impl ClusterState {
         &self,
         commands: impl IntoIterator<Item = (Resolved, Args<'a>)>,
         readonly_client: bool,
+        asking: bool,
     ) -> Result<Option<u16>, Redirect> {
         let mut slot: Option<u16> = None;
         let mut all_read_only = true;
+        let mut asked = asking;
         // Key by key, as Redis checks them: a first key in an unserved slot
         // is reported before a later key in another slot.
         for (cmd, args) in commands {
@@ -316,6 +325,7 @@ impl ClusterState {
             if keyed {
                 let top = cmd.parent.unwrap_or(cmd.spec);
                 all_read_only &= top.has(flags::READONLY) && !top.has(flags::WRITE);
+                asked |= top.has(flags::ASKING);
             }
         }
         let Some(slot) = slot else { return Ok(None) };
@@ -324,6 +334,8 @@ impl ClusterState {
         }
         match self.map.owner(slot) {
             Some(n) if n == self.me => Ok(Some(slot)),
+            // A client sent here by ASK may use a slot this node is receiving.
+            Some(_) if asked && self.importing.contains_key(&slot) => Ok(Some(slot)),
             // A replica answers reads of its primary's slots to a client that
             // asked for it (READONLY).
             Some(n) if readonly_client && all_read_only && self.serves_reads_of(n) => Ok(Some(slot)),
@@ -362,6 +374,14 @@ impl ClusterState {
                 let _ = write!(line, " {a}");
             } else {
                 let _ = write!(line, " {a}-{b}");
+            }
+        }
+        if n == self.me {
+            for (slot, to) in &self.migrating {
+                let _ = write!(line, " [{slot}->-{to}]");
+            }
+            for (slot, from) in &self.importing {
+                let _ = write!(line, " [{slot}-<-{from}]");
             }
         }
         line
@@ -466,6 +486,8 @@ impl ClusterState {
             last_vote_epoch,
             messages_sent: 0,
             messages_received: 0,
+            migrating: Default::default(),
+            importing: Default::default(),
             handshakes: Vec::new(),
             forgotten: Vec::new(),
         };
@@ -476,6 +498,79 @@ impl ClusterState {
             state.info.push(info);
         }
         Ok(state)
+    }
+
+    /// True while some slot is being moved to or from this node.
+    pub fn has_open_slots(&self) -> bool {
+        !self.migrating.is_empty() || !self.importing.is_empty()
+    }
+
+    /// The address (`ip:port`) of the node `slot` is being moved to, if this
+    /// node is giving it away.
+    pub fn migrating_to(&self, slot: u16) -> Option<String> {
+        let to = self.find(self.migrating.get(&slot)?)?;
+        Some(self.map.nodes()[to].addr.clone())
+    }
+
+    /// True if this node is receiving `slot`.
+    pub fn is_importing(&self, slot: u16) -> bool {
+        self.importing.contains_key(&slot)
+    }
+
+    /// The index of primary `id`, or Redis's error for SETSLOT.
+    fn setslot_target(&self, id: &str, unknown: &str) -> Result<usize, CmdError> {
+        let n = self.find(id).ok_or_else(|| CmdError::owned(format!("ERR {unknown} {id}")))?;
+        if self.info[n].replica_of.is_some() {
+            return Err(CmdError::msg("ERR Target node is not a master"));
+        }
+        Ok(n)
+    }
+
+    /// `CLUSTER SETSLOT slot MIGRATING node`: this node gives `slot` to `id`.
+    pub fn set_migrating(&mut self, slot: u16, id: &str) -> Result<(), CmdError> {
+        if self.map.owner(slot) != Some(self.me) {
+            return Err(CmdError::owned(format!("ERR I'm not the owner of hash slot {slot}")));
+        }
+        self.setslot_target(id, "I don't know about node")?;
+        self.migrating.insert(slot, id.to_string());
+        Ok(())
+    }
+
+    /// `CLUSTER SETSLOT slot IMPORTING node`: this node receives `slot` from `id`.
+    pub fn set_importing(&mut self, slot: u16, id: &str) -> Result<(), CmdError> {
+        if self.map.owner(slot) == Some(self.me) {
+            return Err(CmdError::owned(format!("ERR I'm already the owner of hash slot {slot}")));
+        }
+        self.setslot_target(id, "I don't know about node")?;
+        self.importing.insert(slot, id.to_string());
+        Ok(())
+    }
+
+    /// `CLUSTER SETSLOT slot STABLE`: the slot is no longer being moved.
+    pub fn set_stable(&mut self, slot: u16) {
+        self.migrating.remove(&slot);
+        self.importing.remove(&slot);
+    }
+
+    /// `CLUSTER SETSLOT slot NODE node`: `id` serves `slot` from now on.
+    /// `local_keys`: the keys of the slot this node still holds. A node that
+    /// takes a slot it was importing takes a new config epoch, so the rest of
+    /// the cluster accepts its claim (as Redis does, without consensus).
+    pub fn set_slot_node(&mut self, slot: u16, id: &str, local_keys: usize) -> Result<(), CmdError> {
+        let n = self.setslot_target(id, "Unknown node")?;
+        if self.map.owner(slot) == Some(self.me) && n != self.me && local_keys != 0 {
+            return Err(CmdError::owned(format!(
+                "ERR Can't assign hashslot {slot} to a different node while I still hold keys for this hash slot."
+            )));
+        }
+        if local_keys == 0 && n != self.me {
+            self.migrating.remove(&slot);
+        }
+        if n == self.me && self.importing.remove(&slot).is_some() {
+            self.bump_epoch();
+        }
+        self.map.set_owner(slot as usize, Some(n));
+        Ok(())
     }
 
     /// CLUSTER MEET: remembers to meet the node at `ip:port` (bus port
@@ -686,7 +781,7 @@ mod tests {
         let argvs: Vec<Argv> = lines.iter().map(|l| Argv::from_args(l.split(' '))).collect();
         let bound: Vec<Args<'_>> = argvs.iter().map(|a| a.bind(&[])).collect();
         let cmds: Vec<(Resolved, Args<'_>)> = bound.iter().map(|a| (resolve(a).unwrap(), *a)).collect();
-        state.check(cmds, false).map_err(|r| state.slots().error(&r).text().into_owned())
+        state.check(cmds, false, false).map_err(|r| state.slots().error(&r).text().into_owned())
     }
 
     #[test]
@@ -843,5 +938,44 @@ mod tests {
         let smaller = NodeReport { id: A.to_string(), ..report('b', 4, vec![]) };
         t.receive(&smaller, "10.0.0.2", true, &[], 1);
         assert_eq!(t.my_epoch(), 4);
+    }
+
+    #[test]
+    fn slots_move_between_nodes_as_setslot_says() {
+        let mut s = lone();
+        for slot in 0..16384 {
+            s.set_mine(slot, slot < 8192);
+        }
+        let b = report('b', 3, vec![(8192, 16383)]);
+        s.receive(&b, "10.0.0.2", true, &[], 1);
+        let err = |r: Result<(), CmdError>| r.unwrap_err().text().into_owned();
+        assert_eq!(err(s.set_migrating(9000, &b.id)), "ERR I'm not the owner of hash slot 9000");
+        assert_eq!(err(s.set_importing(5, &b.id)), "ERR I'm already the owner of hash slot 5");
+        assert_eq!(err(s.set_migrating(5, "x")), "ERR I don't know about node x");
+        s.set_migrating(5, &b.id).unwrap();
+        s.set_importing(9000, &b.id).unwrap();
+        assert!(s.nodes_text().lines().next().unwrap().ends_with(&format!(" [5->-{}] [9000-<-{}]", b.id, b.id)));
+        assert_eq!(s.migrating_to(5), Some(format!("10.0.0.2:{}", b.port)));
+        // A slot being imported serves a client that asked (ASKING) only.
+        let argv = Argv::from_args(["GET", "{a}b"].iter().copied());
+        let slot = crate::slot::key_slot(b"{a}b");
+        s.set_importing(slot, &b.id).unwrap();
+        let cmd = resolve(&argv.bind(&[])).unwrap();
+        assert!(matches!(s.check([(cmd, argv.bind(&[]))], false, false), Err(Redirect::Moved { .. })));
+        assert_eq!(s.check([(cmd, argv.bind(&[]))], false, true), Ok(Some(slot)));
+        // Giving a slot away needs it empty here; taking one bumps the epoch.
+        assert_eq!(
+            err(s.set_slot_node(5, &b.id, 3)),
+            "ERR Can't assign hashslot 5 to a different node while I still hold keys for this hash slot."
+        );
+        s.set_slot_node(5, &b.id, 0).unwrap();
+        assert_eq!(s.slots().owner(5), s.find(&b.id));
+        let before = s.my_epoch();
+        let me = s.my_id().to_string();
+        s.set_slot_node(9000, &me, 0).unwrap();
+        assert!(s.is_me(s.slots().owner(9000).unwrap()));
+        assert!(s.my_epoch() > before);
+        s.set_stable(slot);
+        assert!(!s.has_open_slots());
     }
 }

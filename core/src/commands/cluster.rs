@@ -130,6 +130,7 @@ pub(crate) const SPECS: &[CommandSpec] = &[
                 meet,
             ),
             cl("myid", 2, STALE, "Returns the ID of a node.", "3.0.0", myid),
+        cl("setslot", -4, ADMIN | STALE | NO_ASYNC_LOADING | KEYSPACE, "Binds a hash slot to a node.", "3.0.0", setslot),
             cl("myshardid", 2, STALE, "Returns the shard ID of a node.", "7.2.0", myshardid),
             nondeterministic(cl("nodes", 2, STALE, "Returns the cluster configuration for a node.", "3.0.0", nodes)),
             nondeterministic(cl(
@@ -169,6 +170,22 @@ pub(crate) const SPECS: &[CommandSpec] = &[
         ],
         flags: CONTAINER,
         ..cl("cluster", -2, 0, "A container for Redis Cluster commands.", "3.0.0", super::server::container)
+    },
+    CommandSpec {
+        acl: &["@dangerous"],
+        tips: &["nondeterministic_output"],
+        ..CommandSpec::new(
+            "migrate",
+            -6,
+            WRITE,
+            crate::commands::spec::KeyPos::MIGRATE,
+            &["RW", "access", "delete"],
+            Group::Generic,
+            "Atomically transfers a key from one Redis instance to another.",
+            "2.6.0",
+            "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
+            migrate,
+        )
     },
     connection("asking", FAST, "Signals that a cluster client is following an -ASK redirect.", asking),
     connection(
@@ -416,6 +433,149 @@ fn meet(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+fn setslot(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    if read(ctx, |state| state.me().replica_of.is_some())? {
+        return Err(CmdError::msg("ERR Please use SETSLOT only with masters."));
+    }
+    let slot = slot_number(args.get(2))?;
+    let id = String::from_utf8_lossy(args.get(args.len().min(5) - 1)).into_owned();
+    let action = args.get(3).to_ascii_lowercase();
+    match (action.as_slice(), args.len()) {
+        (b"migrating", 5) => change(ctx, |state| state.set_migrating(slot, &id))?,
+        (b"importing", 5) => change(ctx, |state| state.set_importing(slot, &id))?,
+        (b"stable", 4) => change(ctx, |state| {
+            state.set_stable(slot);
+            Ok(())
+        })?,
+        (b"node", 5) => {
+            let keys = ctx.data.shard(slot as usize).and_then(|s| s.slot_dict(0, slot as usize)).map_or(0, |d| d.len());
+            change(ctx, |state| state.set_slot_node(slot, &id, keys))?
+        }
+        _ => return Err(CmdError::msg("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")),
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password | AUTH2 username password] [KEYS key [key ...]]`
+///
+/// Sends each key that exists here as a RESTORE (RESTORE-ASKING in cluster
+/// mode, so a node importing the slot takes it) and, unless COPY, deletes
+/// the keys the target took. The exchange blocks this command's shards for
+/// at most the timeout per step, as Redis blocks its whole server.
+fn migrate(ctx: &mut ExecCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (mut copy, mut replace) = (false, false);
+    let mut auth: Vec<&[u8]> = Vec::new();
+    let mut keys: Vec<&[u8]> = vec![args.get(3)];
+    let mut j = 6;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        let a = args.get(j);
+        if a.eq_ignore_ascii_case(b"copy") {
+            copy = true;
+        } else if a.eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else if a.eq_ignore_ascii_case(b"auth") && more >= 1 {
+            auth = vec![args.get(j + 1)];
+            j += 1;
+        } else if a.eq_ignore_ascii_case(b"auth2") && more >= 2 {
+            auth = vec![args.get(j + 1), args.get(j + 2)];
+            j += 2;
+        } else if a.eq_ignore_ascii_case(b"keys") {
+            if !args.get(3).is_empty() {
+                return Err(CmdError::msg(
+                    "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string",
+                ));
+            }
+            keys = (j + 1..args.len()).map(|i| args.get(i)).collect();
+            break;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let timeout = parse_i64(args.get(5)).ok_or(CmdError::NotInteger)?;
+    let db = parse_i64(args.get(4)).ok_or(CmdError::NotInteger)?;
+    let timeout = if timeout <= 0 { 1000 } else { timeout as u64 };
+    // The keys here, with their payloads and times to live.
+    let mut found: Vec<(&[u8], Vec<u8>, u64)> = Vec::new();
+    for &key in &keys {
+        let (cur, now) = (ctx.db(), ctx.now);
+        let (ks, slot) = ctx.data.locate(key)?;
+        let Some(value) = ks.get(cur, slot, key, now) else { continue };
+        let payload = crate::rdb::dump(value);
+        let ttl = match ks.expire_at(cur, slot, key) {
+            Some(at) => at.saturating_sub(now).max(1),
+            None => 0,
+        };
+        found.push((key, payload, ttl));
+    }
+    if found.is_empty() {
+        ctx.out.simple(b"NOKEY");
+        return Ok(());
+    }
+    let mut request = Vec::new();
+    let mut replies = found.len() + 1;
+    if !auth.is_empty() {
+        let mut argv: Vec<&[u8]> = vec![b"AUTH"];
+        argv.extend(&auth);
+        crate::effects::encode_command(&mut request, &argv);
+        replies += 1;
+    }
+    let mut n = itoa::Buffer::new();
+    crate::effects::encode_command(&mut request, &[b"SELECT".as_slice(), n.format(db).as_bytes()]);
+    let restore: &[u8] = if ctx.host.cluster().is_some() { b"RESTORE-ASKING" } else { b"RESTORE" };
+    for (key, payload, ttl) in &found {
+        let ttl = ttl.to_string();
+        let mut argv: Vec<&[u8]> = vec![restore, key, ttl.as_bytes(), payload];
+        if replace {
+            argv.push(b"REPLACE");
+        }
+        crate::effects::encode_command(&mut request, &argv);
+    }
+    let host = String::from_utf8_lossy(args.get(1)).into_owned();
+    let port = String::from_utf8_lossy(args.get(2)).into_owned();
+    let answers = ctx.host.migrate_exchange(&host, &port, timeout, &request, replies).map_err(|e| match e {
+        crate::exec::MigrateIo::Connect => CmdError::msg("IOERR error or timeout connecting to the client"),
+        crate::exec::MigrateIo::Write => CmdError::msg("IOERR error or timeout writing to target instance"),
+        crate::exec::MigrateIo::Read => CmdError::msg("IOERR error or timeout reading to target instance"),
+    })?;
+    // AUTH and SELECT first: an error there is the target's answer to all.
+    let preamble = replies - found.len();
+    let first_error = |r: &crate::reply::Reply| match r {
+        crate::reply::Reply::Error(e) => Some(e.clone()),
+        _ => None,
+    };
+    let setup_error = answers[..preamble].iter().find_map(first_error);
+    let mut error = setup_error.clone();
+    let mut moved: Vec<&[u8]> = Vec::new();
+    for ((key, _, _), answer) in found.iter().zip(&answers[preamble..]) {
+        match first_error(answer) {
+            Some(e) => {
+                error.get_or_insert(e);
+            }
+            None if setup_error.is_none() && !copy => moved.push(key),
+            None => {}
+        }
+    }
+    for key in &moved {
+        ctx.delete(key)?;
+    }
+    if !moved.is_empty() {
+        let mut del: Vec<&[u8]> = vec![b"DEL"];
+        del.extend(&moved);
+        ctx.propagate(&del);
+    }
+    match error {
+        Some(e) => Err(CmdError::owned(format!("ERR Target instance replied with error: {e}"))),
+        None => {
+            ctx.out.ok();
+            Ok(())
+        }
+    }
+}
+
 fn myid(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
     let id = read(ctx, |state| state.my_id().to_string())?;
     ctx.out.bulk(id.as_bytes());
@@ -642,6 +802,8 @@ fn help(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
             "    Reset current node (default: soft).",
             "SET-CONFIG-EPOCH <epoch>",
             "    Set config epoch of current node.",
+            "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+            "    Set slot state.",
             "REPLICAS <node-id>",
             "    Return <node-id> replicas.",
             "SAVECONFIG",

@@ -57,7 +57,7 @@ fn info_entry(out: &mut ReplyBuf, parent: Option<&CommandSpec>, c: &CommandSpec)
     for n in names {
         out.simple(n.as_bytes());
     }
-    let KeyPos { first, last, step, numkeys_at, streams_from } = c.keys;
+    let KeyPos { first, last, step, numkeys_at, streams_from, .. } = c.keys;
     out.int(first as i64);
     out.int(last as i64);
     out.int(step as i64);

@@ -354,7 +354,7 @@ fn script_cluster_refusal(
     rules: &mut ScriptRules,
 ) -> Option<&'static str> {
     let state = ctx.host.cluster()?.read().unwrap_or_else(|p| p.into_inner());
-    match state.check([(cmd, *args)], ctx.client.cluster_readonly) {
+    match state.check([(cmd, *args)], ctx.client.cluster_readonly, ctx.client.asked) {
         Err(crate::cluster::Redirect::Down) => {
             Some("ERR Script attempted to execute a command while the cluster is down")
         }

@@ -173,32 +173,39 @@ pub struct KeyPos {
     /// When nonzero, keys follow a `STREAMS` keyword searched from this index,
     /// and are the first half of the arguments after it (XREAD, XREADGROUP).
     pub streams_from: i32,
+    /// MIGRATE's keys: the one at `first`, or, with a `KEYS` option, every
+    /// argument after it.
+    pub migrate: bool,
 }
 
 impl KeyPos {
     /// Keys from `first` to `last` (negative: from the end), every `step`.
     pub const fn range(first: i32, last: i32, step: i32) -> KeyPos {
-        KeyPos { first, last, step, numkeys_at: 0, streams_from: 0 }
+        KeyPos { first, last, step, numkeys_at: 0, streams_from: 0, migrate: false }
     }
 
     /// Keys counted by the argument at `at` (numkeys), following it; Redis
     /// reports such commands as `movablekeys` with positions 0 0 0.
     pub const fn counted(at: i32) -> KeyPos {
-        KeyPos { first: 0, last: 0, step: 0, numkeys_at: at, streams_from: 0 }
+        KeyPos { first: 0, last: 0, step: 0, numkeys_at: at, streams_from: 0, migrate: false }
     }
 
     /// A destination key at 1, then keys counted by the argument at 2
     /// (ZUNIONSTORE and friends); positions 1 1 1.
-    pub const DEST_AND_COUNTED: KeyPos = KeyPos { first: 1, last: 1, step: 1, numkeys_at: 2, streams_from: 0 };
+    pub const DEST_AND_COUNTED: KeyPos =
+        KeyPos { first: 1, last: 1, step: 1, numkeys_at: 2, streams_from: 0, migrate: false };
 
     /// Keys after the `STREAMS` keyword, searched from index `from`.
     pub const fn after_streams(from: i32) -> KeyPos {
-        KeyPos { first: 0, last: 0, step: 0, numkeys_at: 0, streams_from: from }
+        KeyPos { first: 0, last: 0, step: 0, numkeys_at: 0, streams_from: from, migrate: false }
     }
+
+    /// MIGRATE's keys (positions 3 3 1, `movablekeys`).
+    pub const MIGRATE: KeyPos = KeyPos { first: 3, last: 3, step: 1, numkeys_at: 0, streams_from: 0, migrate: true };
 
     /// True when the keys are found by reading the arguments (numkeys or a keyword).
     pub fn movable(&self) -> bool {
-        self.numkeys_at > 0 || self.streams_from > 0
+        self.numkeys_at > 0 || self.streams_from > 0 || self.migrate
     }
 
     /// No keys.
@@ -207,6 +214,26 @@ impl KeyPos {
     pub const ONE: KeyPos = KeyPos::range(1, 1, 1);
     /// Every argument from index 1 is a key.
     pub const ALL: KeyPos = KeyPos::range(1, -1, 1);
+}
+
+/// Where MIGRATE's `KEYS` option is, if given (its AUTH arguments skipped,
+/// as Redis skips them).
+fn migrate_keys_option(args: &crate::resp::request::Args<'_>) -> Option<usize> {
+    let mut i = 6;
+    while i < args.len() {
+        let a = args.get(i);
+        if a.eq_ignore_ascii_case(b"keys") {
+            return Some(i);
+        }
+        i += if a.eq_ignore_ascii_case(b"auth") {
+            2
+        } else if a.eq_ignore_ascii_case(b"auth2") {
+            3
+        } else {
+            1
+        };
+    }
+    None
 }
 
 /// A key specification as COMMAND INFO shows it: where a group of keys starts,
@@ -337,7 +364,12 @@ impl CommandSpec {
     /// keys: the handler answers the error before touching keys.
     pub fn key_indexes(&self, args: &crate::resp::request::Args<'_>) -> KeyIndexes {
         let argc = args.len();
-        let KeyPos { first, last, step, numkeys_at, streams_from } = self.keys;
+        let KeyPos { first, last, step, numkeys_at, streams_from, migrate } = self.keys;
+        if migrate {
+            if let Some(kw) = migrate_keys_option(args) {
+                return (0..0).step_by(1).chain(kw + 1..argc);
+            }
+        }
         let fixed = if first <= 0 {
             0..0
         } else {

@@ -158,7 +158,7 @@ fn cluster_refusal(ctx: &ExecCtx<'_>, queue: &[crate::resp::request::Argv]) -> O
     let state = ctx.host.cluster()?.read().unwrap_or_else(|p| p.into_inner());
     let bound: Vec<Args<'_>> = queue.iter().map(|a| a.bind(&[])).collect();
     let commands = bound.iter().filter_map(|a| super::resolve(a).ok().map(|c| (c, *a)));
-    let redirect = state.check(commands, ctx.client.cluster_readonly).err()?;
+    let redirect = state.check(commands, ctx.client.cluster_readonly, false).err()?;
     Some(state.slots().error(&redirect))
 }
 

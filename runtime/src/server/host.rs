@@ -185,6 +185,17 @@ impl Host for ServerHost<'_> {
         self.shared.cluster.as_ref().map(|c| &c.state)
     }
 
+    fn migrate_exchange(
+        &mut self,
+        host: &str,
+        port: &str,
+        timeout_ms: u64,
+        request: &[u8],
+        replies: usize,
+    ) -> Result<Vec<slotkv_core::Reply>, slotkv_core::exec::MigrateIo> {
+        migrate_exchange(host, port, std::time::Duration::from_millis(timeout_ms), request, replies)
+    }
+
     fn cluster_changed(&mut self) -> Result<(), CmdError> {
         let Some(node) = &self.shared.cluster else { return Ok(()) };
         node.save().map_err(|e| CmdError::owned(format!("ERR error saving the cluster node config: {e:#}")))
@@ -586,4 +597,49 @@ fn cpu_seconds() -> (f64, f64) {
     let tick = 100.0;
     let get = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / tick;
     (get(11), get(12))
+}
+
+/// MIGRATE's exchange, blocking (as in Redis) for at most `timeout` per step:
+/// connect, send `request`, read `replies` replies.
+fn migrate_exchange(
+    host: &str,
+    port: &str,
+    timeout: std::time::Duration,
+    request: &[u8],
+    replies: usize,
+) -> Result<Vec<slotkv_core::Reply>, slotkv_core::exec::MigrateIo> {
+    use slotkv_core::exec::MigrateIo;
+    use std::io::{Read, Write};
+    use std::net::ToSocketAddrs;
+    let port: u16 = port.parse().map_err(|_| MigrateIo::Connect)?;
+    let addr = (host, port).to_socket_addrs().ok().and_then(|mut a| a.next()).ok_or(MigrateIo::Connect)?;
+    let mut stream = match std::net::TcpStream::connect_timeout(&addr, timeout) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Err(MigrateIo::Connect),
+        // Refused or unreachable: Redis finds out when it writes.
+        Err(_) => return Err(MigrateIo::Write),
+    };
+    let _ = stream.set_nodelay(true);
+    stream.set_write_timeout(Some(timeout)).map_err(|_| MigrateIo::Write)?;
+    stream.set_read_timeout(Some(timeout)).map_err(|_| MigrateIo::Read)?;
+    stream.write_all(request).map_err(|_| MigrateIo::Write)?;
+    let mut out = Vec::with_capacity(replies);
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    while out.len() < replies {
+        match slotkv_core::resp::frame::decode_reply(&buf) {
+            Ok(Some((reply, used))) => {
+                out.push(reply);
+                buf.drain(..used);
+                continue;
+            }
+            Ok(None) => {}
+            Err(_) => return Err(MigrateIo::Read),
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return Err(MigrateIo::Read),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Ok(out)
 }

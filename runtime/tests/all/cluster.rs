@@ -343,3 +343,100 @@ fn redis_cli_builds_a_cluster_of_three_that_clients_and_restarts_follow() {
     let (ok, out) = redis_cli(&["--cluster", "check", &addrs[2]]).unwrap();
     assert!(ok && out.contains("[OK] All 16384 slots covered."), "{out}");
 }
+
+/// A small cluster client: follows MOVED, follows ASK with ASKING on the
+/// target, and retries TRYAGAIN (the redirections Redis Cluster clients
+/// handle), starting from the node at `port`.
+fn cluster_query<T: redis::FromRedisValue>(port: u16, args: &[&str]) -> T {
+    let mut port = port;
+    let mut asking = false;
+    for _ in 0..1000 {
+        let mut con = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection().unwrap();
+        let mut c = redis::cmd(args[0]);
+        for a in &args[1..] {
+            c.arg(*a);
+        }
+        let result = if asking {
+            redis::pipe().cmd("ASKING").ignore().add_command(c).query::<(T,)>(&mut con).map(|(v,)| v)
+        } else {
+            c.query::<T>(&mut con)
+        };
+        match result {
+            Ok(v) => return v,
+            Err(e) => {
+                let target = || e.detail().and_then(|d| d.rsplit(':').next()).and_then(|p| p.parse::<u16>().ok());
+                match e.code() {
+                    Some("MOVED") => (port, asking) = (target().unwrap(), false),
+                    Some("ASK") => (port, asking) = (target().unwrap(), true),
+                    Some("TRYAGAIN") => {}
+                    _ => panic!("{args:?}: {e}"),
+                }
+            }
+        }
+    }
+    panic!("{args:?}: still redirected after 1000 tries");
+}
+
+#[test]
+fn redis_cli_reshards_2000_slots_while_a_client_writes_and_reads() {
+    if redis_cli(&["--version"]).is_none() {
+        return;
+    }
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let nodes: Vec<TestServer> = (0..3).map(|i| node(dirs[i].path(), free_port())).collect();
+    let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+    let mut create = vec!["--cluster", "create"];
+    create.extend(addrs.iter().map(String::as_str));
+    create.push("--cluster-yes");
+    let (ok, out) = redis_cli(&create).unwrap();
+    assert!(ok, "{out}");
+    for n in &nodes {
+        let mut con = n.client();
+        eventually("every node sees the cluster ok", || info_field(&mut con, "cluster_state") == "ok");
+    }
+    let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
+    for i in 0..300 {
+        let _: () = cluster_query(ports[i % 3], &["SET", &format!("key:{i}"), &i.to_string()]);
+    }
+
+    // A client keeps writing new keys and reading old ones while slots move.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, ports) = (stop.clone(), ports.clone());
+        std::thread::spawn(move || {
+            let mut i = 300;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _: () = cluster_query(ports[i % 3], &["SET", &format!("key:{i}"), &i.to_string()]);
+                let old = (i * 7919) % i;
+                let v: Option<String> = cluster_query(ports[(i + 1) % 3], &["GET", &format!("key:{old}")]);
+                assert_eq!(v, Some(old.to_string()), "key:{old} while resharding");
+                i += 1;
+            }
+            i
+        })
+    };
+    let from: String = q(&mut nodes[0].client(), &["CLUSTER", "MYID"]);
+    let to: String = q(&mut nodes[1].client(), &["CLUSTER", "MYID"]);
+    let reshard =
+        ["--cluster", "reshard", &addrs[0], "--cluster-from", &from, "--cluster-to", &to, "--cluster-slots", "2000"];
+    let (ok, out) = redis_cli(&[&reshard[..], &["--cluster-yes"]].concat()).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.join().expect("the writer saw every key");
+    assert!(ok, "{out}");
+
+    let (ok, out) = redis_cli(&["--cluster", "check", &addrs[2]]).unwrap();
+    assert!(ok && out.contains("[OK] All nodes agree about slots configuration."), "{out}");
+    assert!(
+        out.contains("[OK] All 16384 slots covered.") && !out.contains("[WARNING]") && !out.contains("[ERR]"),
+        "{out}"
+    );
+    let to_slots: String = q(&mut nodes[1].client(), &["CLUSTER", "NODES"]);
+    assert!(to_slots.lines().next().unwrap().contains(" 0-1999 "), "{to_slots}");
+    // Every key written is readable, and held once.
+    for i in 0..written {
+        let v: Option<String> = cluster_query(ports[i % 3], &["GET", &format!("key:{i}")]);
+        assert_eq!(v, Some(i.to_string()), "key:{i}");
+    }
+    let total: i64 = nodes.iter().map(|n| q::<i64>(&mut n.client(), &["DBSIZE"])).sum();
+    assert_eq!(total as usize, written);
+}
