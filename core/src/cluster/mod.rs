@@ -30,6 +30,8 @@ const UNASSIGNED: u16 = u16::MAX;
 pub struct SlotMap {
     nodes: Vec<Node>,
     owner: Box<[u16]>,
+    /// How many slots have an owner (kept, so routing need not count them).
+    served: usize,
 }
 
 /// Why a node does not run a command itself.
@@ -53,7 +55,7 @@ pub enum Redirect {
 impl SlotMap {
     /// A map of `nodes` where no slot is served yet.
     pub fn new(nodes: Vec<Node>) -> Self {
-        SlotMap { nodes, owner: vec![UNASSIGNED; SLOTS].into_boxed_slice() }
+        SlotMap { nodes, owner: vec![UNASSIGNED; SLOTS].into_boxed_slice(), served: 0 }
     }
 
     /// A map that splits the slots into contiguous, nearly equal ranges, one
@@ -76,15 +78,25 @@ impl SlotMap {
     pub fn assign(&mut self, range: std::ops::Range<usize>, node: usize) {
         let node = u16::try_from(node).ok().filter(|&n| (n as usize) < self.nodes.len()).unwrap_or(UNASSIGNED);
         for slot in range.start.min(SLOTS)..range.end.min(SLOTS) {
-            self.owner[slot] = node;
+            self.set_raw(slot, node);
         }
     }
 
     /// Sets (or clears) the owner of one slot.
     pub fn set_owner(&mut self, slot: usize, node: Option<usize>) {
-        if let Some(o) = self.owner.get_mut(slot) {
-            *o = node.and_then(|n| u16::try_from(n).ok()).unwrap_or(UNASSIGNED);
+        if slot < SLOTS {
+            self.set_raw(slot, node.and_then(|n| u16::try_from(n).ok()).unwrap_or(UNASSIGNED));
         }
+    }
+
+    fn set_raw(&mut self, slot: usize, node: u16) {
+        let was = std::mem::replace(&mut self.owner[slot], node);
+        self.served = self.served + (node != UNASSIGNED) as usize - (was != UNASSIGNED) as usize;
+    }
+
+    /// How many slots have an owner.
+    pub fn served(&self) -> usize {
+        self.served
     }
 
     /// Adds a node that serves no slot yet; its index.
@@ -100,11 +112,12 @@ impl SlotMap {
             return;
         }
         self.nodes.remove(node);
-        for o in self.owner.iter_mut() {
-            match (*o as usize).cmp(&node) {
-                _ if *o == UNASSIGNED => {}
-                std::cmp::Ordering::Equal => *o = UNASSIGNED,
-                std::cmp::Ordering::Greater => *o -= 1,
+        for slot in 0..SLOTS {
+            let o = self.owner[slot];
+            match (o as usize).cmp(&node) {
+                _ if o == UNASSIGNED => {}
+                std::cmp::Ordering::Equal => self.set_raw(slot, UNASSIGNED),
+                std::cmp::Ordering::Greater => self.owner[slot] = o - 1,
                 std::cmp::Ordering::Less => {}
             }
         }
@@ -225,6 +238,12 @@ mod tests {
             let total: usize = (0..n).flat_map(|i| map.ranges(i)).map(|(a, b)| (b - a + 1) as usize).sum();
             assert_eq!(total, SLOTS, "{n} nodes");
             assert!((0..SLOTS as u16).all(|s| map.owner(s).is_some()));
+            assert_eq!(map.served(), SLOTS);
+            let mut less = map.clone();
+            less.remove_node(0);
+            less.set_owner(SLOTS - 1, None);
+            let counted = (0..SLOTS as u16).filter(|&s| less.owner(s).is_some()).count();
+            assert_eq!(less.served(), counted, "{n} nodes");
         }
     }
 

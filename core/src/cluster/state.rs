@@ -206,12 +206,12 @@ impl ClusterState {
 
     /// True when every slot is served: the cluster accepts commands on keys.
     pub fn is_ok(&self) -> bool {
-        (0..SLOTS as u16).all(|s| self.map.owner(s).is_some())
+        self.map.served() == SLOTS
     }
 
     /// How many slots have an owner.
     pub fn slots_assigned(&self) -> usize {
-        (0..SLOTS as u16).filter(|&s| self.map.owner(s).is_some()).count()
+        self.map.served()
     }
 
     /// Primaries serving at least one slot (`cluster_size`).
