@@ -136,10 +136,16 @@ impl ClusterState {
     /// A cluster of one node, `id`, serving no slot.
     pub fn new(id: String, me: NodeInfo) -> Self {
         let node = Node { id, addr: format!("{}:{}", me.ip, me.port) };
+        Self::of_nodes(SlotMap::new(vec![node]), vec![NodeInfo { connected: true, ..me }], 0)
+    }
+
+    /// The view of `map`'s nodes (described by `info`), this node at `me`,
+    /// with no epoch, slot move, handshake or message counted yet.
+    fn of_nodes(map: SlotMap, info: Vec<NodeInfo>, me: usize) -> Self {
         ClusterState {
-            map: SlotMap::new(vec![node]),
-            info: vec![NodeInfo { connected: true, ..me }],
-            me: 0,
+            map,
+            info,
+            me,
             current_epoch: 0,
             last_vote_epoch: 0,
             messages_sent: 0,
@@ -477,26 +483,16 @@ impl ClusterState {
             nodes.push((node, info, ranges));
         }
         let me = me.ok_or(ConfigError { line: 0, reason: "no line for this node (myself)".into() })?;
-        let map = SlotMap::new(nodes.iter().map(|(n, _, _)| n.clone()).collect());
-        let mut state = ClusterState {
-            map,
-            info: Vec::new(),
-            me,
-            current_epoch,
-            last_vote_epoch,
-            messages_sent: 0,
-            messages_received: 0,
-            migrating: Default::default(),
-            importing: Default::default(),
-            handshakes: Vec::new(),
-            forgotten: Vec::new(),
-        };
-        for (i, (_, info, ranges)) in nodes.into_iter().enumerate() {
+        let mut map = SlotMap::new(nodes.iter().map(|(n, _, _)| n.clone()).collect());
+        let mut info = Vec::with_capacity(nodes.len());
+        for (i, (_, node, ranges)) in nodes.into_iter().enumerate() {
             for (a, b) in ranges {
-                state.map.assign(a as usize..b as usize + 1, i);
+                map.assign(a as usize..b as usize + 1, i);
             }
-            state.info.push(info);
+            info.push(node);
         }
+        let mut state = Self::of_nodes(map, info, me);
+        (state.current_epoch, state.last_vote_epoch) = (current_epoch, last_vote_epoch);
         Ok(state)
     }
 
@@ -708,9 +704,14 @@ impl ClusterState {
         true
     }
 
-    /// Marks the link to node `id` up or down.
-    pub fn set_connected(&mut self, id: &str, up: bool) {
-        if let Some(n) = self.find(id).filter(|&n| n != self.me) {
+    /// The index of the other node at `ip:port`, if this node knows it.
+    pub fn find_at(&self, ip: &str, port: u16) -> Option<usize> {
+        (0..self.info.len()).find(|&n| n != self.me && self.info[n].ip == ip && self.info[n].port == port)
+    }
+
+    /// Marks the link to the node at `ip:port` up or down.
+    pub fn set_connected_at(&mut self, ip: &str, port: u16, up: bool) {
+        if let Some(n) = self.find_at(ip, port) {
             self.info[n].connected = up;
         }
     }

@@ -404,7 +404,8 @@ fn info(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
 }
 
 fn links(ctx: &mut ExecCtx<'_>, _args: Args<'_>) -> CmdResult {
-    // Links are to other nodes; a node that has met none has none.
+    // The bus does not list its links yet (COMPATIBILITY.md): an empty list,
+    // which is also the true answer of a node that has met no other.
     read(ctx, |_| ())?;
     ctx.out.array(0);
     Ok(())

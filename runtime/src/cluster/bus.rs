@@ -221,8 +221,7 @@ async fn link(shared: &Shared, ip: &str, port: u16, cport: u16, meet: bool) -> s
     loop {
         let still_wanted = {
             let state = node.state.read().unwrap_or_else(|p| p.into_inner());
-            let known = (0..state.known_nodes())
-                .any(|n| !state.is_me(n) && state.node(n).1.ip == ip && state.node(n).1.port == port);
+            let known = state.find_at(ip, port).is_some();
             let pending = state.handshakes().iter().any(|h| h.ip == ip && h.port == port);
             if known && kind == Kind::Meet {
                 kind = Kind::Ping;
@@ -259,13 +258,7 @@ async fn link(shared: &Shared, ip: &str, port: u16, cport: u16, meet: bool) -> s
 
 /// Marks the link to the node at `ip:port` up or down.
 fn mark(node: &ClusterNode, ip: &str, port: u16, up: bool) {
-    let mut state = node.state.write().unwrap_or_else(|p| p.into_inner());
-    let id = (0..state.known_nodes())
-        .find(|&n| state.node(n).1.ip == ip && state.node(n).1.port == port)
-        .map(|n| state.node(n).0.id.clone());
-    if let Some(id) = id {
-        state.set_connected(&id, up);
-    }
+    node.state.write().unwrap_or_else(|p| p.into_inner()).set_connected_at(ip, port, up);
 }
 
 /// Binds the bus port on the first `bind` address.
